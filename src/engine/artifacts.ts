@@ -1,0 +1,79 @@
+import { lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import type { NodeName } from './types.js';
+
+/**
+ * `artifacts/<stage>/<node>/`: a readable view of the current outputs, as
+ * symbolic links into the cache's views. Never the only copy of anything,
+ * so it can be deleted at any time and is rebuilt by the next run.
+ */
+export class ArtifactsView {
+  constructor(readonly root: string) {}
+
+  pathFor(node: NodeName): string {
+    const at = node.indexOf('@');
+    const stage = at < 0 ? node : node.slice(0, at);
+    const leaf = at < 0 ? node : node.slice(at + 1);
+    return join(this.root, stage, leaf);
+  }
+
+  /** Points the node's entry at `target` (a directory), replacing whatever link was there. */
+  link(node: NodeName, target: string): void {
+    const path = this.pathFor(node);
+    const rel = relative(dirname(path), target);
+    try {
+      if (readlinkSync(path) === rel) return;
+    } catch {
+      /* missing or not a link */
+    }
+    mkdirSync(dirname(path), { recursive: true });
+    const tmp = `${path}.tmp-${process.pid}`;
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* not there */
+    }
+    symlinkSync(rel, tmp, 'dir');
+    try {
+      renameSync(tmp, path);
+    } catch (err) {
+      unlinkSync(tmp);
+      throw new Error(`cannot update ${path}: ${(err as Error).message} (is it a real directory? artifacts/ holds only links; move it away)`);
+    }
+  }
+
+  /** Removes links of nodes that are no longer in the pipeline. Real files a user put here are left alone. */
+  prune(keep: Set<NodeName>): number {
+    const keepPaths = new Set([...keep].map((n) => this.pathFor(n)));
+    let removed = 0;
+    let stages: string[];
+    try {
+      stages = readdirSync(this.root);
+    } catch {
+      return 0;
+    }
+    for (const stage of stages) {
+      const dir = join(this.root, stage);
+      let entries: string[];
+      try {
+        entries = readdirSync(dir);
+      } catch {
+        continue;
+      }
+      for (const entry of entries) {
+        const path = join(dir, entry);
+        if (keepPaths.has(path)) continue;
+        if (lstatSync(path).isSymbolicLink()) {
+          unlinkSync(path);
+          removed++;
+        }
+      }
+      try {
+        rmdirSync(dir);
+      } catch {
+        /* not empty */
+      }
+    }
+    return removed;
+  }
+}

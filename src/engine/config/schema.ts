@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/**
+ * The shape of pipeline.yaml. Objects are strict: an unknown key is almost
+ * always a typo (`need:` for `needs:`) and silently ignoring it would run the
+ * wrong pipeline.
+ */
+
+const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+const stageName = z.string().regex(NAME, 'stage names start with a letter and use letters, digits, _ and -');
+
+const needsValue = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+export const stageSchema = z
+  .object({
+    module: z.string().min(1, 'module must name a stage module, e.g. stages/train.ts'),
+    desc: z.string().optional(),
+    params: z.record(z.unknown()).optional(),
+    needs: z.record(needsValue).optional(),
+    matrix: z.union([z.record(z.unknown()), z.string()]).optional(),
+    foreach: z.union([z.array(z.unknown()), z.record(z.unknown()), z.string()]).optional(),
+    name: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const pipelineSchema = z
+  .object({
+    version: z.literal(1).optional(),
+    default_profile: z.string().min(1).optional(),
+    vars: z.record(z.unknown()).optional(),
+    profiles: z.record(z.record(z.unknown())).optional(),
+    stages: z.record(z.unknown()),
+  })
+  .strict();
+
+export type StageConfig = z.infer<typeof stageSchema>;
+export type PipelineConfig = z.infer<typeof pipelineSchema>;
+export { stageName, NAME };

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { Digest, JsonValue } from './types.js';
+
+/**
+ * Canonical JSON: object keys sorted, no whitespace. Two equal values always
+ * serialize to the same bytes, which is what makes a hash of them a key.
+ * Values JSON cannot represent faithfully are rejected rather than silently
+ * changed (JSON.stringify turns NaN into null, drops undefined).
+ */
+export function canonicalJson(value: unknown): string {
+  return serialize(value, '$');
+}
+
+function serialize(value: unknown, path: string): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(value)) {
+        throw new Error(`cannot hash ${path}: ${value} is not a finite number`);
+      }
+      return JSON.stringify(value);
+    case 'string':
+      return JSON.stringify(value);
+    case 'object': {
+      if (Array.isArray(value)) {
+        return '[' + value.map((v, i) => serialize(v, `${path}[${i}]`)).join(',') + ']';
+      }
+      const obj = value as Record<string, unknown>;
+      const keys = Object.keys(obj)
+        .filter((k) => obj[k] !== undefined)
+        .sort();
+      return (
+        '{' + keys.map((k) => JSON.stringify(k) + ':' + serialize(obj[k], `${path}.${k}`)).join(',') + '}'
+      );
+    }
+    default:
+      throw new Error(`cannot hash ${path}: values of type ${typeof value} are not JSON`);
+  }
+}
+
+export function sha256(data: string | Uint8Array): Digest {
+  return createHash('sha256').update(data).digest('hex') as Digest;
+}
+
+export function hashJson(value: JsonValue | object): Digest {
+  return sha256(canonicalJson(value));
+}
+
+/** Streams a file through SHA-256 so multi-gigabyte outputs never sit in memory. */
+export async function hashFile(path: string): Promise<{ digest: Digest; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { digest: hash.digest('hex') as Digest, size };
+}
+
+/** Stable JSON for files people read and diff: sorted keys, two-space indent. */
+export function prettyStableJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value), null, 2) + '\n';
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v !== undefined) out[k] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,110 @@
+import type { ProgressEvent } from '../exec-node.js';
+import type { NodeName } from '../types.js';
+
+export interface RunSummary {
+  ran: number;
+  cached: number;
+  failed: number;
+  skipped: number;
+  cancelled: boolean;
+  elapsedMs: number;
+}
+
+/**
+ * What a run tells the person watching it. Two implementations: a live
+ * display for terminals, timestamped lines for CI and pipes. Both write to
+ * stderr so stdout stays free for `--json`.
+ */
+export interface RunLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  /** `estimates` are expected seconds per node to run (from pipeline.lock), used for the ETA. */
+  planned(toRun: NodeName[], cached: number, estimates: Map<NodeName, number>): void;
+  /** A node found in the cache once its inputs were known (after an upstream rerun gave identical outputs). */
+  reused(node: NodeName): void;
+  started(node: NodeName): void;
+  progress(node: NodeName, event: ProgressEvent): void;
+  finished(node: NodeName, durationMs: number): void;
+  failed(node: NodeName, error: string, logPath: string, tail: string[]): void;
+  skipped(node: NodeName, because: NodeName): void;
+  done(summary: RunSummary): void;
+}
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  const s = ms / 1000;
+  if (s < 10) return `${s.toFixed(1)}s`;
+  if (s < 60) return `${Math.round(s)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+export function formatProgress(event: ProgressEvent): string {
+  const pct = event.total > 0 ? ` (${Math.floor((100 * event.done) / event.total)}%)` : '';
+  const info = event.info
+    ? ' ' +
+      Object.entries(event.info)
+        .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(4) : v}`)
+        .join(' ')
+    : '';
+  return `${event.done}/${event.total}${pct}${info}`;
+}
+
+/**
+ * Remaining time: expected seconds of every node not yet finished (the
+ * previous run's duration when pipeline.lock has one, else the mean of this
+ * run's finished nodes of the same stage, else of all), divided by parallelism.
+ */
+export class EtaEstimator {
+  private readonly pending = new Map<NodeName, number | undefined>();
+  private readonly startedAt = new Map<NodeName, number>();
+  private readonly stageDurations = new Map<string, number[]>();
+  private readonly all: number[] = [];
+
+  constructor(
+    private readonly parallelism: number,
+  ) {}
+
+  plan(nodes: NodeName[], estimates: Map<NodeName, number>): void {
+    for (const n of nodes) this.pending.set(n, estimates.get(n));
+  }
+
+  start(node: NodeName): void {
+    this.startedAt.set(node, performance.now());
+  }
+
+  finish(node: NodeName, durationMs: number): void {
+    this.pending.delete(node);
+    this.startedAt.delete(node);
+    const stage = node.split('@')[0]!;
+    const list = this.stageDurations.get(stage) ?? [];
+    list.push(durationMs / 1000);
+    this.stageDurations.set(stage, list);
+    this.all.push(durationMs / 1000);
+  }
+
+  drop(node: NodeName): void {
+    this.pending.delete(node);
+    this.startedAt.delete(node);
+  }
+
+  /** Seconds, or undefined when nothing is known yet. */
+  remaining(): number | undefined {
+    let total = 0;
+    const now = performance.now();
+    for (const [node, known] of this.pending) {
+      const stage = node.split('@')[0]!;
+      const est = known ?? mean(this.stageDurations.get(stage)) ?? mean(this.all);
+      if (est === undefined) return undefined;
+      const started = this.startedAt.get(node);
+      total += started === undefined ? est : Math.max(est - (now - started) / 1000, 0);
+    }
+    return total / Math.max(1, Math.min(this.parallelism, this.pending.size || 1));
+  }
+}
+
+function mean(xs: number[] | undefined): number | undefined {
+  if (!xs || xs.length === 0) return undefined;
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}

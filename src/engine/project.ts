@@ -1,0 +1,131 @@
+import { availableParallelism } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { LocalCache } from './cache/local-cache.js';
+import { ConfigError, ConfigErrors } from './config/config-error.js';
+import { loadPipeline, type NodeDef, type Pipeline } from './config/load-pipeline.js';
+import { Fingerprinter, type CodeFingerprint } from './fingerprint.js';
+import { loadStageModule, type LoadedModule } from './module-loader.js';
+import type { JsonObject, NodeName } from './types.js';
+
+/** Where a project keeps things. Everything is relative to the directory holding pipeline.yaml. */
+export interface ProjectPaths {
+  root: string;
+  pipelineFile: string;
+  buildDir: string;
+  cacheDir: string;
+  lockFile: string;
+  artifactsDir: string;
+}
+
+export function projectPaths(root: string, pipelineFile = 'pipeline.yaml', env = process.env): ProjectPaths {
+  const abs = resolve(root);
+  return {
+    root: abs,
+    pipelineFile: resolve(abs, pipelineFile),
+    buildDir: resolve(abs, env.IWDL_BUILD_DIR ?? 'dist'),
+    cacheDir: resolve(abs, env.IWDL_CACHE_DIR ?? 'cache'),
+    lockFile: join(abs, 'pipeline.lock'),
+    artifactsDir: join(abs, 'artifacts'),
+  };
+}
+
+/** A node ready to be keyed: its params validated by its stage, its code fingerprinted, its environment facts read. */
+export interface PreparedNode {
+  def: NodeDef;
+  params: JsonObject;
+  env: Record<string, string>;
+  code: CodeFingerprint;
+  compiled: string;
+}
+
+export interface LoadedProject {
+  paths: ProjectPaths;
+  pipeline: Pipeline;
+  nodes: Map<NodeName, PreparedNode>;
+  cache: LocalCache;
+  warnings: string[];
+}
+
+export interface LoadProjectOptions {
+  root: string;
+  file?: string;
+  profile?: string;
+  sets?: string[];
+}
+
+/**
+ * Parses and expands pipeline.yaml, loads every stage module, validates every
+ * node's params against its stage's schema and computes code fingerprints.
+ * All of it happens before anything is written, so a bad config fails with
+ * nothing half-done.
+ */
+export async function loadProject(options: LoadProjectOptions): Promise<LoadedProject> {
+  const paths = projectPaths(options.root, options.file);
+  const displayPath = relative(process.cwd(), paths.pipelineFile) || paths.pipelineFile;
+  const pipeline = loadPipeline({ path: paths.pipelineFile, displayPath, profile: options.profile, sets: options.sets });
+  const fingerprinter = new Fingerprinter(paths.root, paths.buildDir);
+  const modules = new Map<string, LoadedModule>();
+  const warnings: string[] = [];
+  const loadErrors: ConfigError[] = [];
+  await Promise.all(
+    [...pipeline.stages.values()].map(async (stage) => {
+      try {
+        const loaded = await loadStageModule(paths.root, paths.buildDir, stage.module, pipeline.file, stage.name);
+        modules.set(stage.name, loaded);
+        if (loaded.staleWarning) warnings.push(loaded.staleWarning);
+      } catch (err) {
+        if (err instanceof ConfigError) loadErrors.push(err);
+        else throw err;
+      }
+    }),
+  );
+  if (loadErrors.length) throw new ConfigErrors(loadErrors);
+
+  const nodes = new Map<NodeName, PreparedNode>();
+  const errors: ConfigError[] = [];
+  for (const name of pipeline.order) {
+    const def = pipeline.nodes.get(name)!;
+    const mod = modules.get(def.stage)!;
+    let params = def.params;
+    if (mod.definition.params) {
+      const parsed = mod.definition.params.safeParse(def.params);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues.slice(0, 5)) {
+          const path = ['stages', def.stage, 'params', ...issue.path];
+          const key = issue.path.length ? issue.path.join('.') : '(params)';
+          let message = issue.message;
+          if (issue.code === 'unrecognized_keys') message = `unknown param(s) ${issue.keys.map((k) => `'${k}'`).join(', ')} for ${def.module}`;
+          else if (issue.code === 'invalid_type') {
+            message = issue.received === 'undefined' ? `missing required param '${key}'` : `param '${key}': expected ${issue.expected}, got ${issue.received}`;
+          } else message = `param '${key}': ${issue.message}`;
+          errors.push(new ConfigError(`${message} (first in node ${name})`, pipeline.file.where(issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path, { key: issue.code === 'unrecognized_keys' })));
+        }
+        if (errors.length >= 10) break;
+        continue;
+      }
+      params = parsed.data as JsonObject;
+    }
+    let env: Record<string, string> = {};
+    if (mod.definition.environment) {
+      env = await mod.definition.environment(params);
+    }
+    const compiled = relative(paths.root, mod.compiled);
+    nodes.set(name, { def, params, env, code: fingerprinter.fingerprint(mod.compiled), compiled });
+  }
+  if (errors.length) throw new ConfigErrors(dedupe(errors));
+  return { paths, pipeline, nodes, cache: new LocalCache(paths.cacheDir), warnings };
+}
+
+function dedupe(errors: ConfigError[]): ConfigError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const k = e.where + '|' + e.message.replace(/ \(first in node [^)]*\)$/, '');
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+export function defaultJobs(): number {
+  return availableParallelism();
+}

@@ -1,0 +1,3 @@
+/** Public API for stage modules. */
+export { defineStage } from './engine/stage.js';
+export type { InputRef, ProgressInfo, StageContext, StageDefinition } from './engine/stage.js';
