@@ -5,7 +5,7 @@
  * 130 interrupted). Heavy modules load lazily so a no-op run stays fast.
  */
 import { availableParallelism } from 'node:os';
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../engine/config/config-error.js';
 
@@ -186,11 +186,11 @@ async function runCommand(root: string, values: Values, jobs: number): Promise<n
 }
 
 async function dagCommand(root: string, values: Values): Promise<number> {
-  const { projectPaths } = await import('../engine/project.js');
+  const { projectPaths, displayPathOf } = await import('../engine/project.js');
   const { loadPipeline } = await import('../engine/config/load-pipeline.js');
   const { renderDag } = await import('../engine/dag.js');
   const paths = projectPaths(root, values.file);
-  const pipeline = loadPipeline({ path: paths.pipelineFile, displayPath: relative(process.cwd(), paths.pipelineFile), profile: values.profile, sets: values.set });
+  const pipeline = loadPipeline({ path: paths.pipelineFile, displayPath: displayPathOf(paths.pipelineFile), profile: values.profile, sets: values.set });
   process.stdout.write(renderDag(pipeline, (values.format ?? 'mermaid') as 'mermaid' | 'dot', !!values.collapse));
   return 0;
 }

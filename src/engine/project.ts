@@ -61,7 +61,7 @@ export interface LoadProjectOptions {
  */
 export async function loadProject(options: LoadProjectOptions): Promise<LoadedProject> {
   const paths = projectPaths(options.root, options.file);
-  const displayPath = relative(process.cwd(), paths.pipelineFile) || paths.pipelineFile;
+  const displayPath = displayPathOf(paths.pipelineFile);
   const pipeline = loadPipeline({ path: paths.pipelineFile, displayPath, profile: options.profile, sets: options.sets });
   const fingerprinter = new Fingerprinter(paths.root, paths.buildDir);
   const modules = new Map<string, LoadedModule>();
@@ -124,6 +124,12 @@ function dedupe(errors: ConfigError[]): ConfigError[] {
     seen.add(k);
     return true;
   });
+}
+
+/** A path as the user should see it: relative to where they are when that is shorter, else absolute. */
+export function displayPathOf(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
 }
 
 export function defaultJobs(): number {

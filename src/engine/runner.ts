@@ -1,5 +1,4 @@
 import { readFileSync, rmSync } from 'node:fs';
-import { relative } from 'node:path';
 import { ArtifactsView } from './artifacts.js';
 import type { NodeRecord } from './cache/cache.js';
 import { writeFileAtomic } from './cache/local-cache.js';
@@ -9,7 +8,7 @@ import type { Executor } from './executors/executor.js';
 import { lockEntry, readLock, writeLock, type LockFile } from './lockfile.js';
 import { inputDigests, nodeKey, staleReasons } from './plan.js';
 import type { RunLogger } from './progress/logger.js';
-import type { LoadedProject } from './project.js';
+import { displayPathOf, type LoadedProject } from './project.js';
 import { acquireRunLock } from './run-lock.js';
 import type { NodeKey, NodeName } from './types.js';
 
@@ -147,7 +146,7 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
   const { logger } = options;
   const { targets, forced } = selectNodes(project, options);
   const held = acquireRunLock(cache.layout.runLock, options.command ?? 'iwdl run');
-  if (!held.ok) throw new ConfigError(held.message, relative(process.cwd(), cache.layout.runLock) || cache.layout.runLock);
+  if (!held.ok) throw new ConfigError(held.message, displayPathOf(cache.layout.runLock));
   if (held.tookOverFrom) logger.warn(`took over the cache lock of pid ${held.tookOverFrom.pid}, which no longer runs`);
   const started = performance.now();
   try {
@@ -205,8 +204,10 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
       }
     };
     let planning = true;
+    const resolved = new Set<NodeName>();
     const resolveNode = (name: NodeName): void => {
-      if (outcomes.has(name)) return;
+      if (resolved.has(name)) return;
+      resolved.add(name);
       const node = project.nodes.get(name)!;
       const inputs = inputDigests(node, (n) => records.get(n))!;
       const key = nodeKey(node, inputs);
@@ -329,7 +330,7 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
         outcomes.set(name, { node: name, stage: node.def.stage, status: 'cancelled', reasons, key });
       } else {
         failed++;
-        const logPath = result.logPath ? relative(process.cwd(), result.logPath) || result.logPath : '';
+        const logPath = result.logPath ? displayPathOf(result.logPath) : '';
         outcomes.set(name, { node: name, stage: node.def.stage, status: 'failed', reasons, key, error: result.error, log: logPath || undefined });
         logger.failed(name, result.error, logPath, logTail(result.logPath, 12));
         skipDownstream(name, name, options.keepGoing);

@@ -162,7 +162,8 @@ export function expandPipeline(file: PipelineFile, options: Omit<LoadOptions, 'p
     const globalScope: Scope = { ...vars, profile };
     const items = expandItems(file, base, sc, globalScope);
     for (const { item, key } of items) {
-      const scope: Scope = { ...globalScope, item: item.value, ...(key !== undefined ? { key } : {}) };
+      const expanded = sc.matrix !== undefined || sc.foreach !== undefined;
+      const scope: Scope = { ...globalScope, ...(expanded ? { item: item.value } : {}), ...(key !== undefined ? { key } : {}) };
       const name = nodeName(file, base, stageNameValue, sc, item, key, scope);
       if (nodes.has(name)) {
         throw new ConfigError(
