@@ -44,8 +44,8 @@ export class PlainLogger implements RunLogger {
   }
   progress(node: NodeName, event: ProgressEvent): void {
     const now = performance.now();
-    const last = this.lastProgress.get(node) ?? 0;
-    if (now - last < this.progressEveryMs) return;
+    const last = this.lastProgress.get(node);
+    if (last !== undefined && now - last < this.progressEveryMs) return;
     this.lastProgress.set(node, now);
     this.line(`  ${node} ${formatProgress(event)}`);
   }
