@@ -39,6 +39,8 @@ export class PlainLogger implements RunLogger {
     this.line(`= ${node} (inputs unchanged after upstream rerun: cached)`);
   }
   started(node: NodeName): void {
+    // The first progress line comes one interval in: short nodes print none.
+    this.lastProgress.set(node, performance.now());
     this.eta.start(node);
     this.line(`▶ ${node}`);
   }
