@@ -155,4 +155,19 @@ describe('caching and invalidation', () => {
     assert.ok(!/startedAt|host/.test(text), 'no timestamps or hostnames in the lock');
     assert.equal(readFileSync(p.path('pipeline.lock'), 'utf8').endsWith('\n'), true);
   });
+
+  test('the parsed-pipeline memo never hides an error position or leaks a --set', async () => {
+    assert.ok(p.read('cache/pipeline-memo.json').length > 0, 'a run memoizes the parsed pipeline.yaml');
+    const good = p.read('pipeline.yaml');
+    p.write('pipeline.yaml', good.replace('      n: ${n}', '      n: ${nn}'));
+    const bad = await p.cli(['--dry-run']);
+    assert.equal(bad.exitCode, 2);
+    assert.match(bad.stderr, /pipeline\.yaml:\d+:\d+: stages\.source\.params\.n: \$\{nn\}: undefined variable 'nn'/);
+    p.write('pipeline.yaml', good);
+    const withSet = await p.json(['--set', 'n=7', '--stage', 'source']);
+    assert.equal(withSet.result.exitCode, 0, withSet.result.stderr);
+    const plain = await p.json(['--dry-run', '--stage', 'source']);
+    assert.equal(plain.nodes[0]!.status, 'cached', 'n=3 again: the override did not leak into the memo');
+    assert.notEqual(plain.nodes[0]!.key, withSet.nodes[0]!.key);
+  });
 });

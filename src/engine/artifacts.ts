@@ -1,5 +1,5 @@
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import type { NodeName } from './types.js';
 
 /**
@@ -8,6 +8,9 @@ import type { NodeName } from './types.js';
  * so it can be deleted at any time and is rebuilt by the next run.
  */
 export class ArtifactsView {
+  /** Relative path from artifacts/<stage>/ to a target's parent, per stage: path.relative is too slow to call per node. */
+  private readonly relPrefix = new Map<string, string>();
+
   constructor(readonly root: string) {}
 
   pathFor(node: NodeName): string {
@@ -20,7 +23,15 @@ export class ArtifactsView {
   /** Points the node's entry at `target` (a directory), replacing whatever link was there. */
   link(node: NodeName, target: string): void {
     const path = this.pathFor(node);
-    const rel = relative(dirname(path), target);
+    const parent = dirname(path);
+    const targetParent = dirname(target);
+    const memoKey = `${parent}\u0000${targetParent}`;
+    let prefix = this.relPrefix.get(memoKey);
+    if (prefix === undefined) {
+      prefix = relative(parent, targetParent);
+      this.relPrefix.set(memoKey, prefix);
+    }
+    const rel = prefix ? `${prefix}/${basename(target)}` : basename(target);
     try {
       if (readlinkSync(path) === rel) return;
     } catch {

@@ -9,36 +9,68 @@ import type { Digest, JsonValue } from './types.js';
  * changed (JSON.stringify turns NaN into null, drops undefined).
  */
 export function canonicalJson(value: unknown): string {
-  return serialize(value, '$');
+  try {
+    return serialize(value);
+  } catch (err) {
+    if (err instanceof NotJson) throw new Error(`cannot hash ${findBadPath(value, '$') ?? '$'}: ${err.message}`);
+    throw err;
+  }
 }
 
-function serialize(value: unknown, path: string): string {
+class NotJson extends Error {}
+
+// Hot path (every node key on every run): no per-value path strings; the
+// path is recomputed only when a value is refused.
+function serialize(value: unknown): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(value)) {
-        throw new Error(`cannot hash ${path}: ${value} is not a finite number`);
-      }
+      if (!Number.isFinite(value)) throw new NotJson(`${value} is not a finite number`);
       return JSON.stringify(value);
     case 'string':
       return JSON.stringify(value);
     case 'object': {
       if (Array.isArray(value)) {
-        return '[' + value.map((v, i) => serialize(v, `${path}[${i}]`)).join(',') + ']';
+        let out = '[';
+        for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + serialize(value[i]);
+        return out + ']';
       }
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj)
-        .filter((k) => obj[k] !== undefined)
-        .sort();
-      return (
-        '{' + keys.map((k) => JSON.stringify(k) + ':' + serialize(obj[k], `${path}.${k}`)).join(',') + '}'
-      );
+      const keys = Object.keys(obj).sort();
+      let out = '{';
+      let first = true;
+      for (const k of keys) {
+        const v = obj[k];
+        if (v === undefined) continue;
+        out += (first ? '' : ',') + JSON.stringify(k) + ':' + serialize(v);
+        first = false;
+      }
+      return out + '}';
     }
     default:
-      throw new Error(`cannot hash ${path}: values of type ${typeof value} are not JSON`);
+      throw new NotJson(`values of type ${typeof value} are not JSON`);
   }
+}
+
+function findBadPath(value: unknown, path: string): string | undefined {
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
+  if (typeof value !== 'object') return path;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const bad = findBadPath(value[i], `${path}[${i}]`);
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined) continue;
+    const bad = findBadPath(v, `${path}.${k}`);
+    if (bad) return bad;
+  }
+  return undefined;
 }
 
 export function sha256(data: string | Uint8Array): Digest {

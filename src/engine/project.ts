@@ -62,7 +62,13 @@ export interface LoadProjectOptions {
 export async function loadProject(options: LoadProjectOptions): Promise<LoadedProject> {
   const paths = projectPaths(options.root, options.file);
   const displayPath = displayPathOf(paths.pipelineFile);
-  const pipeline = loadPipeline({ path: paths.pipelineFile, displayPath, profile: options.profile, sets: options.sets });
+  const pipeline = loadPipeline({
+    path: paths.pipelineFile,
+    displayPath,
+    profile: options.profile,
+    sets: options.sets,
+    memoPath: join(paths.cacheDir, 'pipeline-memo.json'),
+  });
   const fingerprinter = new Fingerprinter(paths.root, paths.buildDir);
   const modules = new Map<string, LoadedModule>();
   const warnings: string[] = [];

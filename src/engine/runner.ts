@@ -5,7 +5,7 @@ import { writeFileAtomic } from './cache/local-cache.js';
 import { ConfigError } from './config/config-error.js';
 import type { NodeSpec } from './exec-node.js';
 import type { Executor } from './executors/executor.js';
-import { lockEntry, readLock, writeLock, type LockFile } from './lockfile.js';
+import { LockStore, lockEntry, readLock } from './lockfile.js';
 import { inputDigests, nodeKey, staleReasons } from './plan.js';
 import type { RunLogger } from './progress/logger.js';
 import { displayPathOf, type LoadedProject } from './project.js';
@@ -152,15 +152,10 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
   try {
     // Leftovers of a killed run: never results, always safe to delete while we hold the lock.
     rmSync(cache.layout.tmp, { recursive: true, force: true });
+    pipeline.file.memoize();
     for (const w of project.warnings) logger.warn(w);
 
-    let lockText: string | undefined;
-    try {
-      lockText = readFileSync(paths.lockFile, 'utf8');
-    } catch {
-      lockText = undefined;
-    }
-    const lock = readLock(paths.lockFile);
+    const lockStore = new LockStore(paths.lockFile, cache.layout.lockMemo);
     const artifacts = new ArtifactsView(paths.artifactsDir);
     const outcomes = new Map<NodeName, NodeOutcome>();
     const records = new Map<NodeName, NodeRecord>();
@@ -212,7 +207,6 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
       const inputs = inputDigests(node, (n) => records.get(n))!;
       const key = nodeKey(node, inputs);
       keys.set(name, key);
-      const entry = lock?.nodes[name];
       if (!forced.has(name)) {
         const record = cache.readRecord(key);
         if (record) {
@@ -233,6 +227,7 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
         }
       }
       if (!pendingReasons.has(name)) {
+        const entry = lockStore.get()?.nodes[name];
         const reasons = forced.has(name)
           ? ['forced']
           : entry?.key === key
@@ -252,7 +247,7 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
     const toRun = targets.filter((n) => !outcomes.has(n));
     const estimates = new Map<NodeName, number>();
     for (const n of toRun) {
-      const d = lock?.nodes[n]?.duration_s;
+      const d = lockStore.get()?.nodes[n]?.duration_s;
       if (d !== undefined) estimates.set(n, d);
     }
     logger.planned(toRun, cachedCount, estimates);
@@ -355,17 +350,12 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
     );
     const success = !cancelled && failed === 0 && ordered.every((o) => o.status === 'cached' || o.status === 'ran');
     if (success) {
-      const next: LockFile = {
-        version: 1,
-        profile: pipeline.profile,
-        nodes: {},
-      };
-      if (lock && lock.profile === pipeline.profile) {
-        for (const [name, entry] of Object.entries(lock.nodes)) if (pipeline.nodes.has(name as NodeName)) next.nodes[name] = entry;
-      }
-      for (const n of targets) next.nodes[n] = lockEntry(records.get(n)!);
-      writeLock(paths.lockFile, next, lockText);
-      if (!options.stages?.length) artifacts.prune(new Set(pipeline.order));
+      const complete = targets.length === pipeline.order.length;
+      const entries = new Map(targets.map((n) => [n as string, () => lockEntry(records.get(n)!)]));
+      const keyMap = new Map(targets.map((n) => [n as string, records.get(n)!.key]));
+      const changed = lockStore.update(pipeline.profile, (n) => pipeline.nodes.has(n as NodeName), entries, keyMap, complete && ran === 0);
+      // Links of removed nodes go when the node set changes, which always changes the lock.
+      if (complete && changed) artifacts.prune(new Set(pipeline.order));
     }
     logger.done({ ran, cached: cachedCount, failed, skipped: ordered.filter((o) => o.status === 'skipped').length, cancelled, elapsedMs: performance.now() - started });
     return { outcomes: ordered, exitCode: cancelled ? 130 : success ? 0 : 1 };

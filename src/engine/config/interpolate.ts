@@ -22,17 +22,46 @@ const WHOLE = /^\$\{\s*([^{}]+?)\s*\}$/;
 const ANY = /\$\$\{|\$\{\s*([^{}]*?)\s*\}/g;
 
 export function interpolate(value: unknown, scope: Scope, path: KeyPath = []): unknown {
-  if (typeof value === 'string') return interpolateString(value, scope, path);
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, scope, [...path, i]));
+  return walk(value, scope, { base: path });
+}
+
+/** A path built only when an error needs it: expansion runs for every node on every invocation. */
+interface LazyPath {
+  base?: KeyPath;
+  up?: LazyPath;
+  seg?: string | number;
+}
+
+function materialize(p: LazyPath): KeyPath {
+  const segs: Array<string | number> = [];
+  let cur: LazyPath | undefined = p;
+  while (cur && cur.base === undefined) {
+    segs.unshift(cur.seg!);
+    cur = cur.up;
+  }
+  return [...(cur?.base ?? []), ...segs];
+}
+
+function walk(value: unknown, scope: Scope, path: LazyPath): unknown {
+  if (typeof value === 'string') {
+    if (!value.includes('$')) return value;
+    try {
+      return interpolateString(value, scope);
+    } catch (err) {
+      if (err instanceof InterpolationError) throw new InterpolationError(err.message, materialize(path));
+      throw err;
+    }
+  }
+  if (Array.isArray(value)) return value.map((v, i) => walk(v, scope, { up: path, seg: i }));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, scope, [...path, k]);
+    for (const k in value) out[k] = walk((value as Record<string, unknown>)[k], scope, { up: path, seg: k });
     return out;
   }
   return value;
 }
 
-function interpolateString(text: string, scope: Scope, path: KeyPath): unknown {
+function interpolateString(text: string, scope: Scope, path: KeyPath = []): unknown {
   const whole = WHOLE.exec(text);
   if (whole) return lookup(whole[1]!, scope, path);
   if (!text.includes('${')) return text;
@@ -49,11 +78,17 @@ function interpolateString(text: string, scope: Scope, path: KeyPath): unknown {
   });
 }
 
+const parsedExpressions = new Map<string, string[]>();
+
 function lookup(expr: string, scope: Scope, path: KeyPath): unknown {
-  if (!/^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/.test(expr)) {
-    throw new InterpolationError(`\${${expr}} is not a variable reference (expected \${name} or \${name.field})`, path);
+  let parts = parsedExpressions.get(expr);
+  if (!parts) {
+    if (!/^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/.test(expr)) {
+      throw new InterpolationError(`\${${expr}} is not a variable reference (expected \${name} or \${name.field})`, path);
+    }
+    parts = expr.split('.');
+    parsedExpressions.set(expr, parts);
   }
-  const parts = expr.split('.');
   let current: unknown = scope;
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;

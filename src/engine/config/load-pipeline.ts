@@ -40,6 +40,8 @@ export interface Pipeline {
 export interface LoadOptions {
   path: string;
   displayPath?: string;
+  /** Where the parsed file may be memoized (see PipelineFile). */
+  memoPath?: string;
   profile?: string;
   sets?: string[];
 }
@@ -48,7 +50,7 @@ const RESERVED = new Set(['item', 'key', 'profile']);
 const NODE_SUFFIX = /^[A-Za-z0-9._+=-]+$/;
 
 export function loadPipeline(options: LoadOptions): Pipeline {
-  const file = PipelineFile.load(options.path, options.displayPath);
+  const file = PipelineFile.load(options.path, options.displayPath, options.memoPath);
   return expandPipeline(file, options);
 }
 
@@ -101,7 +103,8 @@ export function expandPipeline(file: PipelineFile, options: Omit<LoadOptions, 'p
   }
   profile = profile || 'default';
 
-  let vars: Record<string, unknown> = { ...(config.vars ?? {}) };
+  // A copy: --set may write inside nested vars, and the parsed file is shared with its memo.
+  let vars: Record<string, unknown> = structuredClone(config.vars ?? {});
   for (const name of Object.keys(vars)) {
     if (RESERVED.has(name)) {
       throw new ConfigError(`'${name}' is reserved for interpolation (\${${name}}); rename this var`, file.where(['vars', name], { key: true }));
@@ -210,7 +213,7 @@ export function expandPipeline(file: PipelineFile, options: Omit<LoadOptions, 'p
       const resolved: NodeName[] = [];
       for (const ref of refs) {
         const matched = resolveRef(ref, stages);
-        const where = file.where(['stages', node.stage, 'needs', inputName]);
+        const where = matched !== 'unknown-stage' && matched.length > 0 ? '' : file.where(['stages', node.stage, 'needs', inputName]);
         if (matched === 'unknown-stage') {
           const stageOf = ref.split('@')[0];
           throw new ConfigError(`'${ref}' (in node ${node.name}) refers to unknown stage '${stageOf}'; stages: ${[...stages.keys()].join(', ')}`, where);

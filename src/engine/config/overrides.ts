@@ -1,5 +1,5 @@
-import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './config-error.js';
+import { yaml } from './pipeline-file.js';
 
 /** One `--set path=value` from the command line, value parsed as YAML (so `3`, `true`, `[1, 2]` keep their types). */
 export interface Override {
@@ -20,7 +20,7 @@ export function parseOverride(raw: string): Override {
   }
   let value: unknown;
   try {
-    value = valueText.trim() === '' ? '' : parseYaml(valueText);
+    value = valueText.trim() === '' ? '' : yaml().parse(valueText);
   } catch (err) {
     throw new ConfigError(`value is not valid YAML: ${(err as Error).message.split('\n')[0]}`, `--set ${raw}`);
   }

@@ -1,23 +1,53 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter } from 'yaml';
+import { sha256 } from '../hash.js';
+import { writeFileAtomic } from '../cache/local-cache.js';
 import { ConfigError } from './config-error.js';
 
 export type KeyPath = ReadonlyArray<string | number>;
+
+type YamlModule = typeof import('yaml');
+let yamlModule: YamlModule | undefined;
+
+/** `yaml` loads on demand: a no-op run whose pipeline.yaml is unchanged never needs it. */
+export function yaml(): YamlModule {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule;
+  return yamlModule;
+}
+
+interface ParseMemo {
+  digest: string;
+  value: unknown;
+}
 
 /**
  * pipeline.yaml kept as a YAML document with source positions, so that any
  * later check (schema, interpolation, params, cycles) can point at the line
  * and column of the offending key.
+ *
+ * Parsing YAML is a large share of a no-op run, so the parsed value of the
+ * last valid file is memoized (as JSON, keyed by the file's SHA-256); the
+ * document with positions is then built only if an error must be located.
  */
 export class PipelineFile {
+  private doc: Document | undefined;
+  private lines: LineCounter | undefined;
+  private value: unknown;
+
   private constructor(
     readonly path: string,
     readonly displayPath: string,
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
-  ) {}
+    readonly text: string,
+    readonly digest: string,
+    value: unknown,
+    private readonly memoPath: string | undefined,
+    private readonly fromMemo: boolean,
+  ) {
+    this.value = value;
+  }
 
-  static load(path: string, displayPath = path): PipelineFile {
+  static load(path: string, displayPath = path, memoPath?: string): PipelineFile {
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
@@ -30,25 +60,52 @@ export class PipelineFile {
         displayPath,
       );
     }
-    return PipelineFile.parse(text, path, displayPath);
+    const digest = sha256(text);
+    if (memoPath) {
+      try {
+        const memo = JSON.parse(readFileSync(memoPath, 'utf8')) as ParseMemo;
+        if (memo.digest === digest) return new PipelineFile(path, displayPath, text, digest, memo.value, memoPath, true);
+      } catch {
+        /* no memo yet */
+      }
+    }
+    const file = new PipelineFile(path, displayPath, text, digest, undefined, memoPath, false);
+    file.document();
+    return file;
   }
 
   static parse(text: string, path: string, displayPath = path): PipelineFile {
+    const file = new PipelineFile(path, displayPath, text, sha256(text), undefined, undefined, false);
+    file.document();
+    return file;
+  }
+
+  private document(): Document {
+    if (this.doc) return this.doc;
+    const { LineCounter, parseDocument } = yaml();
     const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const doc = parseDocument(this.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     if (doc.errors.length > 0) {
       const e = doc.errors[0]!;
       const pos = lines.linePos(e.pos[0]);
-      throw new ConfigError(
-        `invalid YAML: ${e.message.split('\n')[0]}`,
-        `${displayPath}:${pos.line}:${pos.col}`,
-      );
+      throw new ConfigError(`invalid YAML: ${e.message.split('\n')[0]}`, `${this.displayPath}:${pos.line}:${pos.col}`);
     }
-    return new PipelineFile(path, displayPath, doc, lines);
+    this.doc = doc;
+    this.lines = lines;
+    if (this.value === undefined) this.value = doc.toJS({ maxAliasCount: 1000 });
+    return doc;
   }
 
   toJS(): unknown {
-    return this.doc.toJS({ maxAliasCount: 1000 });
+    // Callers may not mutate what they get: it is shared with the memo.
+    return this.value;
+  }
+
+  /** Saves the parsed value for the next invocation; call once the file is known to be valid. */
+  memoize(): void {
+    if (this.memoPath && !this.fromMemo) {
+      writeFileAtomic(this.memoPath, JSON.stringify({ digest: this.digest, value: this.value } satisfies ParseMemo));
+    }
   }
 
   /**
@@ -60,11 +117,12 @@ export class PipelineFile {
     const offset = this.offsetOf(path, opts.key ?? false);
     const label = path.length > 0 ? ` ${formatPath(path)}` : '';
     if (offset === undefined) return `${this.displayPath}:${label}`.replace(/: $/, '');
-    const { line, col } = this.lines.linePos(offset);
+    const { line, col } = this.lines!.linePos(offset);
     return `${this.displayPath}:${line}:${col}:${label}`;
   }
 
   private offsetOf(path: KeyPath, key: boolean): number | undefined {
+    this.document();
     for (let n = path.length; n >= 0; n--) {
       const prefix = path.slice(0, n);
       const offset = this.exactOffset(prefix, key && n === path.length);
@@ -74,7 +132,8 @@ export class PipelineFile {
   }
 
   private exactOffset(path: KeyPath, key: boolean): number | undefined {
-    let node: unknown = this.doc.contents;
+    const { isMap, isScalar, isSeq } = yaml();
+    let node: unknown = this.document().contents;
     let keyNode: unknown;
     for (const seg of path) {
       keyNode = undefined;
