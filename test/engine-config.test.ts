@@ -181,6 +181,13 @@ describe('bad configuration is reported with its position, exit code 2, and noth
       const r = await p.cli([]);
       assert.equal(r.exitCode, 0, r.stderr);
       assert.deepEqual(JSON.parse(p.read('pipeline.lock')).nodes.a.params, { epochs: 10, lr: 0.1 });
+      // A new default in the stage's code reaches the params although pipeline.yaml did not change
+      // (validated params are memoized per stage code fingerprint).
+      p.write('stages/strict.mjs', STRICT_STAGE.replace('default(10)', 'default(20)'));
+      const again = await p.json([]);
+      assert.equal(again.result.exitCode, 0, again.result.stderr);
+      assert.deepEqual(again.nodes[0]!.reasons.sort(), ['code changed: stages/strict.mjs', 'params changed: epochs 10 -> 20']);
+      assert.deepEqual(JSON.parse(p.read('pipeline.lock')).nodes.a.params, { epochs: 20, lr: 0.1 });
     } finally {
       p.remove();
     }

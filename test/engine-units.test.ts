@@ -3,7 +3,8 @@ import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { interpolate } from '../src/engine/config/interpolate.js';
 import { canonicalJson, hashJson } from '../src/engine/hash.js';
-import { diffValues } from '../src/engine/plan.js';
+import { diffValues, nodeKey } from '../src/engine/plan.js';
+import type { PreparedNode } from '../src/engine/project.js';
 import { EtaEstimator, formatDuration, formatProgress } from '../src/engine/progress/logger.js';
 import { PlainLogger } from '../src/engine/progress/plain-logger.js';
 import { TtyLogger } from '../src/engine/progress/tty-logger.js';
@@ -33,6 +34,22 @@ describe('interpolation', () => {
   test('lists cannot be embedded in text, and undefined names are named', () => {
     assert.throws(() => interpolate('w=${weights}', scope), /\$\{weights\} is a list and cannot be embedded/);
     assert.throws(() => interpolate('${item.seed}', scope), /undefined 'seed' in \$\{item\} \(defined: name, w\)/);
+  });
+});
+
+describe('node keys', () => {
+  test('the hand-built key is the hash of canonical JSON of the key fields', () => {
+    const node = {
+      def: { module: 'stages/train.ts' },
+      code: { digest: 'c0de' },
+      params: { weight: 0.5, seed: 1, opt: { lr: 0.1 } },
+      env: { backend: 'wasm', version: '4.22.0' },
+    } as unknown as PreparedNode;
+    const inputs = { data: [{ node: 'a', digest: 'd1' }], runs: [{ node: 'b', digest: 'd2' }, { node: 'c', digest: 'd3' }] } as never;
+    assert.equal(
+      nodeKey(node, inputs),
+      hashJson({ format: 1, module: 'stages/train.ts', code: 'c0de', params: node.params, inputs: { runs: ['d2', 'd3'], data: ['d1'] }, env: node.env }),
+    );
   });
 });
 

@@ -55,6 +55,8 @@ export function collectGarbage(cache: LocalCache, keep: Set<NodeKey>, dryRun: bo
     }
   }
   if (!dryRun) {
+    // Memos may name deleted records and objects; they rebuild themselves.
+    rmSync(layout.index, { force: true });
     // Views of records that no longer exist (left by an interrupted commit).
     for (const entry of list(join(layout.root, 'views'))) {
       const key = entry.split('.')[0] as NodeKey;

@@ -35,13 +35,14 @@ export async function loadStageModule(
   file?: PipelineFile,
   stage?: string,
 ): Promise<LoadedModule> {
-  const where = file && stage ? file.where(['stages', stage, 'module']) : module;
+  // Locating a key parses the YAML with positions: only do it for an error.
+  const whereOf = (): string => (file && stage ? file.where(['stages', stage, 'module']) : module);
   const { source, compiled } = compiledPath(projectRoot, buildDir, module);
   if (!existsSync(source)) {
-    throw new ConfigError(`stage module '${module}' does not exist (looked for ${source})`, where);
+    throw new ConfigError(`stage module '${module}' does not exist (looked for ${source})`, whereOf());
   }
   if (!existsSync(compiled)) {
-    throw new ConfigError(`stage module '${module}' has not been built (no ${compiled}); run \`npm run build\``, where);
+    throw new ConfigError(`stage module '${module}' has not been built (no ${compiled}); run \`npm run build\``, whereOf());
   }
   let staleWarning: string | undefined;
   if (compiled !== source && statSync(source).mtimeMs > statSync(compiled).mtimeMs + 1) {
@@ -51,12 +52,12 @@ export async function loadStageModule(
   try {
     exports = (await import(pathToFileURL(compiled).href)) as { default?: unknown };
   } catch (err) {
-    throw new ConfigError(`stage module '${module}' failed to load: ${(err as Error).message}`, where);
+    throw new ConfigError(`stage module '${module}' failed to load: ${(err as Error).message}`, whereOf());
   }
   if (!isStageDefinition(exports.default)) {
     throw new ConfigError(
       `stage module '${module}' must \`export default defineStage({ params, run })\` (its default export has no run function)`,
-      where,
+      whereOf(),
     );
   }
   return { module, compiled, definition: exports.default, staleWarning };

@@ -1,5 +1,5 @@
-import type { InputDigest, NodeRecord } from './cache/cache.js';
-import { canonicalJson, hashJson } from './hash.js';
+import type { InputDigest, NodeSummary } from './cache/cache.js';
+import { canonicalJson, sha256 } from './hash.js';
 import type { LockEntry } from './lockfile.js';
 import type { PreparedNode } from './project.js';
 import type { JsonObject, JsonValue, NodeKey, NodeName } from './types.js';
@@ -13,17 +13,21 @@ const KEY_FORMAT = 1;
  * identical bytes does not invalidate anything downstream.
  */
 export function nodeKey(node: PreparedNode, inputs: Record<string, InputDigest[]>): NodeKey {
-  return hashJson({
-    format: KEY_FORMAT,
-    module: node.def.module,
-    code: node.code.digest,
-    params: node.params,
-    inputs: Object.fromEntries(Object.entries(inputs).map(([name, list]) => [name, list.map((i) => i.digest)])),
-    env: node.env,
-  }) as unknown as NodeKey;
+  // Canonical JSON of {format, module, code, params, inputs, env}, assembled
+  // by hand: this runs for every node on every invocation.
+  let inputsJson = '{';
+  let first = true;
+  for (const name of Object.keys(inputs).sort()) {
+    inputsJson += (first ? '' : ',') + JSON.stringify(name) + ':[' + inputs[name]!.map((i) => `"${i.digest}"`).join(',') + ']';
+    first = false;
+  }
+  inputsJson += '}';
+  return sha256(
+    `{"code":"${node.code.digest}","env":${canonicalJson(node.env)},"format":${KEY_FORMAT},"inputs":${inputsJson},"module":${JSON.stringify(node.def.module)},"params":${canonicalJson(node.params)}}`,
+  ) as unknown as NodeKey;
 }
 
-export function inputDigests(node: PreparedNode, recordOf: (name: NodeName) => NodeRecord | undefined): Record<string, InputDigest[]> | undefined {
+export function inputDigests(node: PreparedNode, recordOf: (name: NodeName) => NodeSummary | undefined): Record<string, InputDigest[]> | undefined {
   const out: Record<string, InputDigest[]> = {};
   for (const [name, ups] of Object.entries(node.def.needs)) {
     const list: InputDigest[] = [];

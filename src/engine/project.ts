@@ -2,7 +2,18 @@ import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { LocalCache } from './cache/local-cache.js';
 import { ConfigError, ConfigErrors } from './config/config-error.js';
-import { loadPipeline, type NodeDef, type Pipeline } from './config/load-pipeline.js';
+import { readFileSync } from 'node:fs';
+import {
+  deserializePipeline,
+  expandPipeline,
+  serializePipeline,
+  type NodeDef,
+  type Pipeline,
+  type SerializedPipeline,
+} from './config/load-pipeline.js';
+import { PipelineFile } from './config/pipeline-file.js';
+import { writeFileAtomic } from './cache/local-cache.js';
+import { sha256 } from './hash.js';
 import { Fingerprinter, type CodeFingerprint } from './fingerprint.js';
 import { loadStageModule, type LoadedModule } from './module-loader.js';
 import type { JsonObject, NodeName } from './types.js';
@@ -44,6 +55,21 @@ export interface LoadedProject {
   nodes: Map<NodeName, PreparedNode>;
   cache: LocalCache;
   warnings: string[];
+  /** Persists the parse and plan memos; called by a run once it holds the cache. */
+  saveMemos(): void;
+}
+
+/**
+ * What loading computed, keyed by everything it depends on: the expansion by
+ * (pipeline.yaml bytes, --profile, --set), each stage's validated params
+ * additionally by the stage's code fingerprint (its schema lives there).
+ * A no-op run on an unchanged pipeline then neither parses YAML nor expands
+ * the matrix nor re-validates a thousand param sets.
+ */
+interface PlanMemo {
+  key: string;
+  pipeline: SerializedPipeline;
+  validated: Record<string, { code: string; params: Record<string, JsonObject> }>;
 }
 
 export interface LoadProjectOptions {
@@ -62,13 +88,15 @@ export interface LoadProjectOptions {
 export async function loadProject(options: LoadProjectOptions): Promise<LoadedProject> {
   const paths = projectPaths(options.root, options.file);
   const displayPath = displayPathOf(paths.pipelineFile);
-  const pipeline = loadPipeline({
-    path: paths.pipelineFile,
-    displayPath,
-    profile: options.profile,
-    sets: options.sets,
-    memoPath: join(paths.cacheDir, 'pipeline-memo.json'),
-  });
+  const file = PipelineFile.load(paths.pipelineFile, displayPath, join(paths.cacheDir, 'pipeline-memo.json'));
+  const memoPath = join(paths.cacheDir, 'plan-memo.json');
+  const memoKey = sha256(`${file.digest}\u0000${options.profile ?? ''}\u0000${JSON.stringify(options.sets ?? [])}`);
+  const memo = readPlanMemo(memoPath, memoKey);
+  const pipeline = memo
+    ? deserializePipeline(file, memo.pipeline)
+    : expandPipeline(file, { profile: options.profile, sets: options.sets });
+  const validated: PlanMemo['validated'] = {};
+  let memoDirty = !memo;
   const fingerprinter = new Fingerprinter(paths.root, paths.buildDir);
   const modules = new Map<string, LoadedModule>();
   const warnings: string[] = [];
@@ -88,12 +116,24 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
   if (loadErrors.length) throw new ConfigErrors(loadErrors);
 
   const nodes = new Map<NodeName, PreparedNode>();
+  const compiledRel = new Map<string, string>();
   const errors: ConfigError[] = [];
   for (const name of pipeline.order) {
     const def = pipeline.nodes.get(name)!;
     const mod = modules.get(def.stage)!;
+    const code = fingerprinter.fingerprint(mod.compiled);
+    let stageMemo = validated[def.stage];
+    if (!stageMemo) {
+      const before = memo?.validated[def.stage];
+      stageMemo = before && before.code === code.digest ? before : { code: code.digest, params: {} };
+      if (stageMemo !== before) memoDirty = true;
+      validated[def.stage] = stageMemo;
+    }
     let params = def.params;
-    if (mod.definition.params) {
+    const known = stageMemo.params[name];
+    if (known) {
+      params = known;
+    } else if (mod.definition.params) {
       const parsed = mod.definition.params.safeParse(def.params);
       if (!parsed.success) {
         for (const issue of parsed.error.issues.slice(0, 5)) {
@@ -110,16 +150,40 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
         continue;
       }
       params = parsed.data as JsonObject;
+      stageMemo.params[name] = params;
+      memoDirty = true;
+    } else {
+      stageMemo.params[name] = params;
+      memoDirty = true;
     }
     let env: Record<string, string> = {};
     if (mod.definition.environment) {
       env = await mod.definition.environment(params);
     }
-    const compiled = relative(paths.root, mod.compiled);
-    nodes.set(name, { def, params, env, code: fingerprinter.fingerprint(mod.compiled), compiled });
+    let compiled = compiledRel.get(mod.compiled);
+    if (compiled === undefined) {
+      compiled = relative(paths.root, mod.compiled);
+      compiledRel.set(mod.compiled, compiled);
+    }
+    nodes.set(name, { def, params, env, code, compiled });
   }
   if (errors.length) throw new ConfigErrors(dedupe(errors));
-  return { paths, pipeline, nodes, cache: new LocalCache(paths.cacheDir), warnings };
+  const saveMemos = (): void => {
+    file.memoize();
+    if (memoDirty) {
+      writeFileAtomic(memoPath, JSON.stringify({ key: memoKey, pipeline: serializePipeline(pipeline), validated } satisfies PlanMemo));
+    }
+  };
+  return { paths, pipeline, nodes, cache: new LocalCache(paths.cacheDir), warnings, saveMemos };
+}
+
+function readPlanMemo(path: string, key: string): PlanMemo | undefined {
+  try {
+    const memo = JSON.parse(readFileSync(path, 'utf8')) as PlanMemo;
+    return memo.key === key ? memo : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function dedupe(errors: ConfigError[]): ConfigError[] {

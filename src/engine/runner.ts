@@ -1,6 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { ArtifactsView } from './artifacts.js';
-import type { NodeRecord } from './cache/cache.js';
+import type { NodeRecord, NodeSummary } from './cache/cache.js';
 import { writeFileAtomic } from './cache/local-cache.js';
 import { ConfigError } from './config/config-error.js';
 import type { NodeSpec } from './exec-node.js';
@@ -96,7 +96,7 @@ export function selectNodes(project: LoadedProject, options: SelectOptions): Sel
 export function planRun(project: LoadedProject, options: SelectOptions): NodeOutcome[] {
   const { targets, forced } = selectNodes(project, options);
   const lock = readLock(project.paths.lockFile);
-  const records = new Map<NodeName, NodeRecord>();
+  const records = new Map<NodeName, NodeSummary>();
   const outcomes: NodeOutcome[] = [];
   const willRun = new Set<NodeName>();
   for (const name of targets) {
@@ -117,7 +117,7 @@ export function planRun(project: LoadedProject, options: SelectOptions): NodeOut
       outcomes.push({ ...base, key, status: 'run', reasons: ['forced'] });
       continue;
     }
-    const record = project.cache.readRecord(key);
+    const record = project.cache.summary(key);
     const verdict = record ? project.cache.verify(record, { repair: false }) : undefined;
     if (record && verdict?.ok) {
       records.set(name, record);
@@ -152,13 +152,14 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
   try {
     // Leftovers of a killed run: never results, always safe to delete while we hold the lock.
     rmSync(cache.layout.tmp, { recursive: true, force: true });
-    pipeline.file.memoize();
+    project.saveMemos();
     for (const w of project.warnings) logger.warn(w);
 
     const lockStore = new LockStore(paths.lockFile, cache.layout.lockMemo);
     const artifacts = new ArtifactsView(paths.artifactsDir);
     const outcomes = new Map<NodeName, NodeOutcome>();
-    const records = new Map<NodeName, NodeRecord>();
+    const records = new Map<NodeName, NodeSummary>();
+    const fullRecords = new Map<NodeName, NodeRecord>();
     const targetSet = new Set(targets);
     const dependents = new Map<NodeName, NodeName[]>();
     const waiting = new Map<NodeName, number>();
@@ -208,7 +209,7 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
       const key = nodeKey(node, inputs);
       keys.set(name, key);
       if (!forced.has(name)) {
-        const record = cache.readRecord(key);
+        const record = cache.summary(key);
         if (record) {
           const verdict = cache.verify(record, { repair: true });
           if (verdict.ok) {
@@ -317,6 +318,7 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
       if (result.ok) {
         ran++;
         records.set(name, result.record);
+        fullRecords.set(name, result.record);
         outcomes.set(name, { node: name, stage: node.def.stage, status: 'ran', reasons, key, duration_s: result.record.durationMs / 1000 });
         artifacts.link(name, cache.viewDir(key));
         logger.finished(name, result.record.durationMs);
@@ -351,7 +353,9 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
     const success = !cancelled && failed === 0 && ordered.every((o) => o.status === 'cached' || o.status === 'ran');
     if (success) {
       const complete = targets.length === pipeline.order.length;
-      const entries = new Map(targets.map((n) => [n as string, () => lockEntry(records.get(n)!)]));
+      const entries = new Map(
+        targets.map((n) => [n as string, () => lockEntry(fullRecords.get(n) ?? cache.readRecord(records.get(n)!.key)!)]),
+      );
       const keyMap = new Map(targets.map((n) => [n as string, records.get(n)!.key]));
       const changed = lockStore.update(pipeline.profile, (n) => pipeline.nodes.has(n as NodeName), entries, keyMap, complete && ran === 0);
       // Links of removed nodes go when the node set changes, which always changes the lock.

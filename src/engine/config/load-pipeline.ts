@@ -233,6 +233,32 @@ export function expandPipeline(file: PipelineFile, options: Omit<LoadOptions, 'p
   return { file, profile, profiles, vars, stages, nodes, order };
 }
 
+/** The expanded DAG as plain JSON, for the plan memo (see project.ts). */
+export interface SerializedPipeline {
+  profile: string;
+  profiles: string[];
+  vars: Record<string, unknown>;
+  stages: StageDef[];
+  nodes: NodeDef[];
+  order: NodeName[];
+}
+
+export function serializePipeline(p: Pipeline): SerializedPipeline {
+  return { profile: p.profile, profiles: p.profiles, vars: p.vars, stages: [...p.stages.values()], nodes: [...p.nodes.values()], order: p.order };
+}
+
+export function deserializePipeline(file: PipelineFile, s: SerializedPipeline): Pipeline {
+  return {
+    file,
+    profile: s.profile,
+    profiles: s.profiles,
+    vars: s.vars,
+    stages: new Map(s.stages.map((st) => [st.name, st])),
+    nodes: new Map(s.nodes.map((n) => [n.name, n])),
+    order: s.order,
+  };
+}
+
 function withScope<T>(file: PipelineFile, fn: () => T): T {
   try {
     return fn();

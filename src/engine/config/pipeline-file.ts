@@ -34,6 +34,7 @@ export class PipelineFile {
   private doc: Document | undefined;
   private lines: LineCounter | undefined;
   private value: unknown;
+  private fromMemo: boolean;
 
   private constructor(
     readonly path: string,
@@ -42,9 +43,10 @@ export class PipelineFile {
     readonly digest: string,
     value: unknown,
     private readonly memoPath: string | undefined,
-    private readonly fromMemo: boolean,
+    fromMemo: boolean,
   ) {
     this.value = value;
+    this.fromMemo = fromMemo;
   }
 
   static load(path: string, displayPath = path, memoPath?: string): PipelineFile {
@@ -60,18 +62,7 @@ export class PipelineFile {
         displayPath,
       );
     }
-    const digest = sha256(text);
-    if (memoPath) {
-      try {
-        const memo = JSON.parse(readFileSync(memoPath, 'utf8')) as ParseMemo;
-        if (memo.digest === digest) return new PipelineFile(path, displayPath, text, digest, memo.value, memoPath, true);
-      } catch {
-        /* no memo yet */
-      }
-    }
-    const file = new PipelineFile(path, displayPath, text, digest, undefined, memoPath, false);
-    file.document();
-    return file;
+    return new PipelineFile(path, displayPath, text, sha256(text), undefined, memoPath, false);
   }
 
   static parse(text: string, path: string, displayPath = path): PipelineFile {
@@ -96,14 +87,26 @@ export class PipelineFile {
     return doc;
   }
 
+  /** The parsed file (a YAML syntax error throws here). Callers may not mutate it: it is shared with the memo. */
   toJS(): unknown {
-    // Callers may not mutate what they get: it is shared with the memo.
+    if (this.value === undefined && this.memoPath) {
+      try {
+        const memo = JSON.parse(readFileSync(this.memoPath, 'utf8')) as ParseMemo;
+        if (memo.digest === this.digest) {
+          this.value = memo.value;
+          this.fromMemo = true;
+        }
+      } catch {
+        /* no memo yet */
+      }
+    }
+    if (this.value === undefined) this.document();
     return this.value;
   }
 
   /** Saves the parsed value for the next invocation; call once the file is known to be valid. */
   memoize(): void {
-    if (this.memoPath && !this.fromMemo) {
+    if (this.memoPath && !this.fromMemo && this.value !== undefined) {
       writeFileAtomic(this.memoPath, JSON.stringify({ digest: this.digest, value: this.value } satisfies ParseMemo));
     }
   }
