@@ -18,6 +18,8 @@ Usage:
                               print the DAG (node level; --collapse: one box per stage)
   iwdl gc [--dry-run]         delete cache entries not used by pipeline.lock or the current plan
   iwdl exec <node-key>        run one node from cache/specs/<key>.json and commit it (used by workers and cluster jobs)
+  iwdl audit [options]        re-execute nodes in a scratch cache and compare every output with pipeline.lock
+                              (--stage, --sample N, --seed K, --trust-upstream, --keep-scratch; writes reports/audit.{json,html})
 
 Options:
   -s, --stage <name>          run this stage's nodes and what they need (repeatable)
@@ -49,6 +51,10 @@ const OPTIONS = {
   file: { type: 'string' },
   format: { type: 'string' },
   collapse: { type: 'boolean' },
+  sample: { type: 'string' },
+  seed: { type: 'string' },
+  'trust-upstream': { type: 'boolean' },
+  'keep-scratch': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } satisfies ParseArgsConfig['options'];
@@ -67,11 +73,15 @@ type Values = {
   file?: string;
   format?: string;
   collapse?: boolean;
+  sample?: string;
+  seed?: string;
+  'trust-upstream'?: boolean;
+  'keep-scratch'?: boolean;
   help?: boolean;
   version?: boolean;
 };
 
-const COMMANDS = new Set(['run', 'status', 'dag', 'gc', 'exec', 'help']);
+const COMMANDS = new Set(['run', 'status', 'dag', 'gc', 'exec', 'audit', 'help']);
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -94,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command !== 'exec' && positionals.length) {
-    throw new ConfigError(`unexpected argument '${positionals[0]}' (commands: run, status, dag, gc, exec); see iwdl --help`, 'arguments');
+    throw new ConfigError(`unexpected argument '${positionals[0]}' (commands: run, status, dag, gc, exec, audit); see iwdl --help`, 'arguments');
   }
   const root = resolve(values.project ?? '.');
   let jobs = availableParallelism();
@@ -115,6 +125,8 @@ async function main(argv: string[]): Promise<number> {
       return gcCommand(root, values);
     case 'status':
       return planCommand(root, values, true);
+    case 'audit':
+      return auditCommand(root, values, jobs);
     default:
       if (values['dry-run']) return planCommand(root, values, false);
       return runCommand(root, values, jobs);
@@ -173,9 +185,9 @@ async function runCommand(root: string, values: Values, jobs: number): Promise<n
     logger,
     signal: controller.signal,
     command: ['iwdl', ...process.argv.slice(2)].join(' '),
-    createExecutor: async (slots) => {
+    createExecutor: async (slots, target) => {
       const { LocalExecutor } = await import('../engine/executors/local-executor.js');
-      return new LocalExecutor(slots, project.paths.root, project.paths.cacheDir, threads);
+      return new LocalExecutor(slots, target.paths.root, target.paths.cacheDir, threads);
     },
   });
   if (values.json) {
@@ -183,6 +195,49 @@ async function runCommand(root: string, values: Values, jobs: number): Promise<n
   }
   if (result.exitCode === 130 && controller.signal.reason === 'SIGTERM') return 143;
   return result.exitCode;
+}
+
+function wholeNumber(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`expected a whole number, got '${value}'`, flag);
+  return n;
+}
+
+async function auditCommand(root: string, values: Values, jobs: number): Promise<number> {
+  const sample = wholeNumber('--sample', values.sample);
+  if (sample === 0) throw new ConfigError('expected a whole number >= 1, got 0', '--sample');
+  const seed = wholeNumber('--seed', values.seed) ?? 0;
+  const project = await load(root, values);
+  const { runAudit } = await import('../engine/audit/audit.js');
+  const { writeAuditReport, summaryLine, problemLines } = await import('../engine/audit/audit-report.js');
+  const cores = availableParallelism();
+  const threads = Math.max(1, Math.floor(cores / jobs));
+  const logger = new (await import('../engine/progress/plain-logger.js')).PlainLogger(jobs);
+  const controller = new AbortController();
+  process.on('SIGINT', () => controller.abort('SIGINT'));
+  const { report, exitCode } = await runAudit(project, {
+    stages: values.stage,
+    sample,
+    seed,
+    trustUpstream: !!values['trust-upstream'],
+    keepScratch: !!values['keep-scratch'],
+    jobs,
+    logger,
+    signal: controller.signal,
+    // Workers commit into the project they are given: for an audit, its scratch cache.
+    createExecutor: async (slots, target) => {
+      const { LocalExecutor } = await import('../engine/executors/local-executor.js');
+      return new LocalExecutor(slots, target.paths.root, target.paths.cacheDir, threads);
+    },
+  });
+  const paths = writeAuditReport(project.paths.reportsDir, report);
+  const out = values.json ? process.stderr : process.stdout;
+  if (values.json) process.stdout.write(JSON.stringify(report, null, 1) + '\n');
+  out.write(summaryLine(report) + '\n');
+  for (const line of problemLines(report)) out.write(`  ${line}\n`);
+  out.write(`report: ${paths.html}\n`);
+  return exitCode;
 }
 
 async function dagCommand(root: string, values: Values): Promise<number> {

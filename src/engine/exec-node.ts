@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { arch, availableParallelism, cpus, hostname, platform, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LocalCache } from './cache/local-cache.js';
-import type { NodeRecord } from './cache/cache.js';
+import type { MachineInfo, NodeRecord } from './cache/cache.js';
 import { isStageDefinition, type InputRef, type ProgressInfo, type StageContext } from './stage.js';
 import type { Digest, JsonObject, NodeKey, NodeName } from './types.js';
 
@@ -120,6 +120,7 @@ export async function executeNode(projectRoot: string, cache: LocalCache, spec: 
       startedAt: startedAt.toISOString(),
       durationMs: performance.now() - started,
       host: hostname(),
+      machine: machineInfo(),
     });
     cache.flush();
     rmSync(checkpointDir, { recursive: true, force: true });
@@ -134,6 +135,16 @@ export async function executeNode(projectRoot: string, cache: LocalCache, spec: 
     closeSync(logFd);
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+export function machineInfo(): MachineInfo {
+  return {
+    node: process.version,
+    os: `${platform()} ${release()}`,
+    arch: arch(),
+    cpu: cpus()[0]?.model?.trim() ?? 'unknown',
+    cores: availableParallelism(),
+  };
 }
 
 function firstLine(text: string): string {

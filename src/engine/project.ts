@@ -26,6 +26,7 @@ export interface ProjectPaths {
   cacheDir: string;
   lockFile: string;
   artifactsDir: string;
+  reportsDir: string;
 }
 
 export function projectPaths(root: string, pipelineFile = 'pipeline.yaml', env = process.env): ProjectPaths {
@@ -37,6 +38,7 @@ export function projectPaths(root: string, pipelineFile = 'pipeline.yaml', env =
     cacheDir: resolve(abs, env.IWDL_CACHE_DIR ?? 'cache'),
     lockFile: join(abs, 'pipeline.lock'),
     artifactsDir: join(abs, 'artifacts'),
+    reportsDir: join(abs, 'reports'),
   };
 }
 

@@ -32,13 +32,16 @@ export interface SelectOptions {
   force?: boolean;
   /** Rerun these stages' nodes even if cached. */
   forceStages?: string[];
+  /** Run exactly these nodes and whatever they need (used by audits); overrides `stages`. */
+  nodes?: NodeName[];
 }
 
 export interface RunOptions extends SelectOptions {
   jobs: number;
   keepGoing: boolean;
   logger: RunLogger;
-  createExecutor: (slots: number) => Executor | Promise<Executor>;
+  /** Makes the executor for `project` (whose cache the nodes commit to). */
+  createExecutor: (slots: number, project: LoadedProject) => Executor | Promise<Executor>;
   signal?: AbortSignal;
   command?: string;
 }
@@ -67,15 +70,18 @@ export function selectNodes(project: LoadedProject, options: SelectOptions): Sel
   check('--stage', stages);
   check('--force-stage', forceStages);
   let wanted: Set<NodeName>;
-  if (stages.length === 0) {
+  const visit = (n: NodeName): void => {
+    if (wanted.has(n)) return;
+    wanted.add(n);
+    for (const ups of Object.values(pipeline.nodes.get(n)!.needs)) ups.forEach(visit);
+  };
+  if (options.nodes) {
+    wanted = new Set();
+    options.nodes.forEach(visit);
+  } else if (stages.length === 0) {
     wanted = new Set(pipeline.order);
   } else {
     wanted = new Set();
-    const visit = (n: NodeName): void => {
-      if (wanted.has(n)) return;
-      wanted.add(n);
-      for (const ups of Object.values(pipeline.nodes.get(n)!.needs)) ups.forEach(visit);
-    };
     for (const s of stages) pipeline.stages.get(s)!.nodes.forEach(visit);
   }
   const targets = pipeline.order.filter((n) => wanted.has(n));
@@ -280,7 +286,7 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
       running++;
       const node = project.nodes.get(name)!;
       const key = keys.get(name)!;
-      executorPromise ??= Promise.resolve(options.createExecutor(options.jobs));
+      executorPromise ??= Promise.resolve(options.createExecutor(options.jobs, project));
       const executor = await executorPromise;
       if (cancelled) {
         running--;

@@ -4,7 +4,7 @@ import { ConfigError, ConfigErrors } from './config-error.js';
 import { interpolate, InterpolationError, type Scope } from './interpolate.js';
 import { deepMerge, hasPath, isPlainObject, parseOverride, setPath, type Override } from './overrides.js';
 import { formatPath, PipelineFile, type KeyPath } from './pipeline-file.js';
-import { NAME, pipelineSchema, stageSchema, type StageConfig } from './schema.js';
+import { NAME, pipelineSchema, stageSchema, type StageConfig, type Tolerance } from './schema.js';
 
 /** One node of the expanded DAG, before its stage module has validated its params. */
 export interface NodeDef {
@@ -24,6 +24,8 @@ export interface StageDef {
   module: string;
   desc?: string;
   nodes: NodeName[];
+  /** Tolerances an audit applies to this stage's outputs. */
+  tolerances?: Tolerance[];
 }
 
 export interface Pipeline {
@@ -160,7 +162,7 @@ export function expandPipeline(file: PipelineFile, options: Omit<LoadOptions, 'p
   const pendingNeeds: Array<{ node: NodeDef; needs: Record<string, string[]> }> = [];
   for (const [stageNameValue, sc] of stageConfigs) {
     const base: KeyPath = ['stages', stageNameValue];
-    const stage: StageDef = { name: stageNameValue, module: sc.module, desc: sc.desc, nodes: [] };
+    const stage: StageDef = { name: stageNameValue, module: sc.module, desc: sc.desc, nodes: [], ...(sc.audit ? { tolerances: sc.audit.tolerances } : {}) };
     stages.set(stageNameValue, stage);
     const globalScope: Scope = { ...vars, profile };
     const items = expandItems(file, base, sc, globalScope);
@@ -409,7 +411,7 @@ export function zodToConfigErrors(file: PipelineFile, base: KeyPath, issues: Zod
 
 function allowedKeysHint(base: KeyPath, path: ReadonlyArray<string | number>): string {
   if (base.length === 0 && path.length === 0) return ' (allowed: version, default_profile, vars, profiles, stages)';
-  if (base[0] === 'stages' && base.length === 2 && path.length === 0) return ' (allowed: module, desc, params, needs, matrix, foreach, name)';
+  if (base[0] === 'stages' && base.length === 2 && path.length === 0) return ' (allowed: module, desc, params, needs, matrix, foreach, name, audit)';
   return '';
 }
 

@@ -12,6 +12,24 @@ const stageName = z.string().regex(NAME, 'stage names start with a letter and us
 
 const needsValue = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
+/**
+ * How an audit compares a re-executed output with the recorded one. The
+ * default is byte identity; a tolerance is declared for outputs whose last
+ * bits legitimately vary (floating-point metrics across machines).
+ */
+export const toleranceSchema = z
+  .object({
+    files: z.string().min(1),
+    format: z.enum(['csv', 'json', 'npy']),
+    abs: z.number().nonnegative(),
+    columns: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict();
+
+export const auditSchema = z.object({ tolerances: z.array(toleranceSchema).min(1) }).strict();
+
+export type Tolerance = z.infer<typeof toleranceSchema>;
+
 export const stageSchema = z
   .object({
     module: z.string().min(1, 'module must name a stage module, e.g. stages/train.ts'),
@@ -21,6 +39,7 @@ export const stageSchema = z
     matrix: z.union([z.record(z.unknown()), z.string()]).optional(),
     foreach: z.union([z.array(z.unknown()), z.record(z.unknown()), z.string()]).optional(),
     name: z.string().min(1).optional(),
+    audit: auditSchema.optional(),
   })
   .strict();
 
