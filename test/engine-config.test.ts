@@ -25,12 +25,12 @@ const cases: Case[] = [
   {
     name: 'unknown top-level key',
     yaml: `stages:\n  a:\n    module: stages/a.mjs\nstagez: {}\n`,
-    error: /pipeline\.yaml:4:1: stagez: unknown key 'stagez' \(allowed: version, default_profile, vars, profiles, stages\)/,
+    error: /pipeline\.yaml:4:1: stagez: unknown key 'stagez' \(allowed: version, default_profile, vars, profiles, executor, slurm, stages\)/,
   },
   {
     name: 'unknown stage key',
     yaml: `stages:\n  a:\n    module: stages/a.mjs\n    need: {x: b}\n`,
-    error: /pipeline\.yaml:4:5: stages\.a\.need: unknown key 'need' \(allowed: module, desc, params, needs, matrix, foreach, name, audit\)/,
+    error: /pipeline\.yaml:4:5: stages\.a\.need: unknown key 'need' \(allowed: module, desc, params, needs, matrix, foreach, name, audit, resources\)/,
   },
   {
     name: 'wrong type',

@@ -18,6 +18,7 @@ Usage:
                               print the DAG (node level; --collapse: one box per stage)
   iwdl gc [--dry-run]         delete cache entries not used by pipeline.lock or the current plan
   iwdl exec <node-key>        run one node from cache/specs/<key>.json and commit it (used by workers and cluster jobs)
+  iwdl exec --node <name>     key one node now that its inputs exist, and run it unless cached (cluster jobs)
   iwdl audit [options]        re-execute nodes in a scratch cache and compare every output with pipeline.lock
                               (--stage, --sample N, --seed K, --trust-upstream, --keep-scratch; writes reports/audit.{json,html})
 
@@ -30,6 +31,8 @@ Options:
   -j, --jobs <n>              parallel worker processes (default: number of cores)
   -k, --keep-going            after a failure, go on with nodes that do not depend on it
   -p, --profile <name>        parameter profile (smoke, quick, paper; default from pipeline.yaml)
+      --executor <local|slurm> where nodes run (default: executor: in pipeline.yaml, else local)
+      --detach                with --executor slurm: submit and return; \`iwdl status\` collects the results
       --set <path=value>      override a var (epochs=3) or a stage param (train.lr=0.05); repeatable
   -C, --project <dir>         project directory (default: current directory)
       --file <path>           pipeline file (default: pipeline.yaml in the project directory)
@@ -51,6 +54,9 @@ const OPTIONS = {
   file: { type: 'string' },
   format: { type: 'string' },
   collapse: { type: 'boolean' },
+  executor: { type: 'string' },
+  detach: { type: 'boolean' },
+  node: { type: 'string' },
   sample: { type: 'string' },
   seed: { type: 'string' },
   'trust-upstream': { type: 'boolean' },
@@ -73,6 +79,9 @@ type Values = {
   file?: string;
   format?: string;
   collapse?: boolean;
+  executor?: string;
+  detach?: boolean;
+  node?: string;
   sample?: string;
   seed?: string;
   'trust-upstream'?: boolean;
@@ -112,19 +121,22 @@ async function main(argv: string[]): Promise<number> {
     jobs = Number(values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new ConfigError(`expected a whole number >= 1, got '${values.jobs}'`, '--jobs');
   }
+  if (values.executor !== undefined && !['local', 'slurm'].includes(values.executor)) {
+    throw new ConfigError(`expected local or slurm, got '${values.executor}'`, '--executor');
+  }
   if (values.format !== undefined && !['mermaid', 'dot'].includes(values.format)) {
     throw new ConfigError(`expected mermaid or dot, got '${values.format}'`, '--format');
   }
 
   switch (command) {
     case 'exec':
-      return execCommand(root, positionals);
+      return values.node !== undefined ? execByNameCommand(root, values) : execCommand(root, positionals);
     case 'dag':
       return dagCommand(root, values);
     case 'gc':
       return gcCommand(root, values);
     case 'status':
-      return planCommand(root, values, true);
+      return statusCommand(root, values, jobs);
     case 'audit':
       return auditCommand(root, values, jobs);
     default:
@@ -160,8 +172,22 @@ async function planCommand(root: string, values: Values, staleOnly: boolean): Pr
   return 0;
 }
 
+async function statusCommand(root: string, values: Values, jobs: number): Promise<number> {
+  const project = await load(root, values);
+  const { collectDetached } = await import('../engine/executors/slurm/slurm-run.js').catch(() => ({ collectDetached: undefined }));
+  if (collectDetached) {
+    const logger = new (await import('../engine/progress/plain-logger.js')).PlainLogger(jobs);
+    const collected = await collectDetached(project, logger, values.json ? process.stderr : process.stdout);
+    if (collected && collected.exitCode !== 0) return collected.exitCode;
+  }
+  return planCommand(root, values, true);
+}
+
 async function runCommand(root: string, values: Values, jobs: number): Promise<number> {
   const project = await load(root, values);
+  const executor = values.executor ?? project.pipeline.executor ?? 'local';
+  if (values.detach && executor !== 'slurm') throw new ConfigError('--detach needs --executor slurm', '--detach');
+  if (executor === 'slurm') return slurmRunCommand(project, values, jobs);
   const { runPipeline } = await import('../engine/runner.js');
   const cores = availableParallelism();
   const threads = Math.max(1, Math.floor(cores / jobs));
@@ -238,6 +264,69 @@ async function auditCommand(root: string, values: Values, jobs: number): Promise
   for (const line of problemLines(report)) out.write(`  ${line}\n`);
   out.write(`report: ${paths.html}\n`);
   return exitCode;
+}
+
+type Project = Awaited<ReturnType<typeof load>>;
+
+function outcomeJson(outcomes: Array<{ node: string; stage: string; status: string; reasons: string[]; key?: string; duration_s?: number; log?: string; error?: string }>): string {
+  return JSON.stringify(outcomes.map(({ node, stage, status, reasons, key, duration_s, log, error }) => ({ node, stage, status, reasons, key, duration_s, log, error })), null, 1) + '\n';
+}
+
+async function slurmRunCommand(project: Project, values: Values, jobs: number): Promise<number> {
+  const { runOnSlurm } = await import('../engine/executors/slurm/slurm-run.js');
+  const logger = new (await import('../engine/progress/plain-logger.js')).PlainLogger(jobs);
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => controller.abort(signal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const result = await runOnSlurm(project, {
+    ...selection(values),
+    logger,
+    detach: !!values.detach,
+    signal: controller.signal,
+    pollMs: Number(process.env.IWDL_SLURM_POLL_MS) || 2000,
+    command: ['iwdl', ...process.argv.slice(2)].join(' '),
+    profile: values.profile,
+    sets: values.set,
+  });
+  if (values.json) process.stdout.write(outcomeJson(result.outcomes));
+  return result.exitCode;
+}
+
+async function execByNameCommand(root: string, values: Values): Promise<number> {
+  const project = await load(root, values);
+  const name = values.node!;
+  if (!project.pipeline.nodes.has(name as never)) {
+    throw new ConfigError(`no node named '${name}' in ${project.pipeline.file.displayPath} (profile ${project.pipeline.profile})`, '--node');
+  }
+  const { planRun, writeSpec } = await import('../engine/runner.js');
+  const { executeNode } = await import('../engine/exec-node.js');
+  const { formatProgress } = await import('../engine/progress/logger.js');
+  const plan = planRun(project, { nodes: [name as never] });
+  const me = plan.find((o) => o.node === name)!;
+  if (me.status === 'cached' && !values.force) {
+    process.stderr.write(`${name}: cached (key ${me.key}); nothing to do\n`);
+    return 0;
+  }
+  if (!me.key) {
+    throw new ConfigError(`${name} cannot be keyed yet: ${me.reasons.join('; ')}`, '--node');
+  }
+  const byNode = new Map(plan.map((o) => [o.node, o]));
+  const specPath = writeSpec(project, me.node, me.key, (u) => project.cache.summary(byNode.get(u)!.key!)!);
+  void specPath;
+  const { readSpec } = await import('../engine/exec-node.js');
+  const threads = Number(process.env.IWDL_THREADS) || availableParallelism();
+  const result = await executeNode(project.paths.root, project.cache, readSpec(project.cache.layout.spec(me.key)), {
+    threads,
+    progressIntervalMs: 10_000,
+    onProgress: (e) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${name} ${formatProgress(e)}\n`),
+  });
+  if (result.ok) {
+    process.stderr.write(`${name}: committed ${Object.keys(result.record.outputs.files).length} file(s)\n`);
+    return 0;
+  }
+  process.stderr.write(`${name} failed: ${result.error}\n  log: ${result.logPath}\n`);
+  return 1;
 }
 
 async function dagCommand(root: string, values: Values): Promise<number> {

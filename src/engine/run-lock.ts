@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 
@@ -14,13 +14,15 @@ export interface RunLockHolder {
   host: string;
   startedAt: string;
   command: string;
+  /** Set when a `--detach`ed cluster run holds the cache after its client exited. */
+  detached?: string;
 }
 
 export type LockResult =
-  | { ok: true; release: () => void; tookOverFrom?: RunLockHolder }
+  | { ok: true; release: () => void; detach: (runId: string) => void; tookOverFrom?: RunLockHolder }
   | { ok: false; holder: RunLockHolder | undefined; message: string };
 
-export function acquireRunLock(path: string, command: string): LockResult {
+export function acquireRunLock(path: string, command: string, options: { takeOverDetached?: string } = {}): LockResult {
   mkdirSync(dirname(path), { recursive: true });
   let tookOverFrom: RunLockHolder | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -30,6 +32,17 @@ export function acquireRunLock(path: string, command: string): LockResult {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = readHolder(path);
+      if (holder?.detached) {
+        if (options.takeOverDetached === holder.detached) {
+          rmSync(path, { force: true });
+          continue;
+        }
+        return {
+          ok: false,
+          holder,
+          message: `a detached cluster run (${holder.detached}, submitted ${holder.startedAt}) holds the cache; \`iwdl status\` collects it once its jobs finish (scancel them first to abandon it)`,
+        };
+      }
       if (holder && holder.host === hostname() && !isAlive(holder.pid)) {
         rmSync(path, { force: true });
         tookOverFrom = holder;
@@ -54,6 +67,11 @@ export function acquireRunLock(path: string, command: string): LockResult {
     return {
       ok: true,
       tookOverFrom,
+      // Hands the cache to a detached run: the lock outlives this process.
+      detach: (runId: string) => {
+        released = true;
+        writeFileSync(path, JSON.stringify({ ...holder, detached: runId }) + '\n');
+      },
       release: () => {
         if (released) return;
         released = true;

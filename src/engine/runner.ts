@@ -12,7 +12,7 @@ import { displayPathOf, type LoadedProject } from './project.js';
 import { acquireRunLock } from './run-lock.js';
 import type { NodeKey, NodeName } from './types.js';
 
-export type NodeStatus = 'cached' | 'run' | 'ran' | 'failed' | 'skipped' | 'cancelled';
+export type NodeStatus = 'cached' | 'run' | 'ran' | 'failed' | 'skipped' | 'cancelled' | 'submitted';
 
 export interface NodeOutcome {
   node: NodeName;
@@ -294,29 +294,7 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
         pump();
         return;
       }
-      const spec: NodeSpec = {
-        version: 1,
-        key,
-        node: name,
-        stage: node.def.stage,
-        module: node.def.module,
-        compiled: node.compiled,
-        item: node.def.item,
-        params: node.params,
-        code: node.code.files,
-        env: node.env,
-        inputs: Object.fromEntries(
-          Object.entries(node.def.needs).map(([input, ups]) => [
-            input,
-            ups.map((u) => {
-              const r = records.get(u)!;
-              return { node: u, key: r.key, digest: r.outputs.digest, item: project.nodes.get(u)!.def.item, params: project.nodes.get(u)!.params };
-            }),
-          ]),
-        ),
-      };
-      const specPath = cache.layout.spec(key);
-      writeFileAtomic(specPath, JSON.stringify(spec) + '\n');
+      const specPath = writeSpec(project, name, key, (u) => records.get(u)!);
       logger.started(name);
       const result = await executor.run({ key, node: name, specPath }, (e) => logger.progress(name, e));
       running--;
@@ -374,7 +352,36 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
   }
 }
 
-function logTail(path: string, lines: number): string[] {
+/** Writes `cache/specs/<key>.json`, everything `iwdl exec <key>` needs; returns its path. */
+export function writeSpec(project: LoadedProject, name: NodeName, key: NodeKey, upstream: (n: NodeName) => NodeSummary): string {
+  const node = project.nodes.get(name)!;
+  const spec: NodeSpec = {
+    version: 1,
+    key,
+    node: name,
+    stage: node.def.stage,
+    module: node.def.module,
+    compiled: node.compiled,
+    item: node.def.item,
+    params: node.params,
+    code: node.code.files,
+    env: node.env,
+    inputs: Object.fromEntries(
+      Object.entries(node.def.needs).map(([input, ups]) => [
+        input,
+        ups.map((u) => {
+          const r = upstream(u);
+          return { node: u, key: r.key, digest: r.outputs.digest, item: project.nodes.get(u)!.def.item, params: project.nodes.get(u)!.params };
+        }),
+      ]),
+    ),
+  };
+  const specPath = project.cache.layout.spec(key);
+  writeFileAtomic(specPath, JSON.stringify(spec) + '\n');
+  return specPath;
+}
+
+export function logTail(path: string, lines: number): string[] {
   if (!path) return [];
   try {
     const text = readFileSync(path, 'utf8').trimEnd();

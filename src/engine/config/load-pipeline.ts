@@ -4,7 +4,7 @@ import { ConfigError, ConfigErrors } from './config-error.js';
 import { interpolate, InterpolationError, type Scope } from './interpolate.js';
 import { deepMerge, hasPath, isPlainObject, parseOverride, setPath, type Override } from './overrides.js';
 import { formatPath, PipelineFile, type KeyPath } from './pipeline-file.js';
-import { NAME, pipelineSchema, stageSchema, type StageConfig, type Tolerance } from './schema.js';
+import { NAME, pipelineSchema, stageSchema, type Resources, type StageConfig, type Tolerance } from './schema.js';
 
 /** One node of the expanded DAG, before its stage module has validated its params. */
 export interface NodeDef {
@@ -26,6 +26,8 @@ export interface StageDef {
   nodes: NodeName[];
   /** Tolerances an audit applies to this stage's outputs. */
   tolerances?: Tolerance[];
+  /** Slurm resources (pipeline-wide `slurm:` defaults merged with the stage's `resources:`). */
+  resources?: Resources;
 }
 
 export interface Pipeline {
@@ -37,6 +39,7 @@ export interface Pipeline {
   nodes: Map<NodeName, NodeDef>;
   /** Topological order, stable with respect to declaration order. */
   order: NodeName[];
+  executor?: 'local' | 'slurm';
 }
 
 export interface LoadOptions {
@@ -162,7 +165,15 @@ export function expandPipeline(file: PipelineFile, options: Omit<LoadOptions, 'p
   const pendingNeeds: Array<{ node: NodeDef; needs: Record<string, string[]> }> = [];
   for (const [stageNameValue, sc] of stageConfigs) {
     const base: KeyPath = ['stages', stageNameValue];
-    const stage: StageDef = { name: stageNameValue, module: sc.module, desc: sc.desc, nodes: [], ...(sc.audit ? { tolerances: sc.audit.tolerances } : {}) };
+    const resources = config.slurm || sc.resources ? { ...config.slurm, ...sc.resources } : undefined;
+    const stage: StageDef = {
+      name: stageNameValue,
+      module: sc.module,
+      desc: sc.desc,
+      nodes: [],
+      ...(sc.audit ? { tolerances: sc.audit.tolerances } : {}),
+      ...(resources ? { resources } : {}),
+    };
     stages.set(stageNameValue, stage);
     const globalScope: Scope = { ...vars, profile };
     const items = expandItems(file, base, sc, globalScope);
@@ -232,11 +243,12 @@ export function expandPipeline(file: PipelineFile, options: Omit<LoadOptions, 'p
   }
 
   const order = topologicalOrder(file, nodes);
-  return { file, profile, profiles, vars, stages, nodes, order };
+  return { file, profile, profiles, vars, stages, nodes, order, ...(config.executor ? { executor: config.executor } : {}) };
 }
 
 /** The expanded DAG as plain JSON, for the plan memo (see project.ts). */
 export interface SerializedPipeline {
+  executor?: 'local' | 'slurm';
   profile: string;
   profiles: string[];
   vars: Record<string, unknown>;
@@ -246,7 +258,7 @@ export interface SerializedPipeline {
 }
 
 export function serializePipeline(p: Pipeline): SerializedPipeline {
-  return { profile: p.profile, profiles: p.profiles, vars: p.vars, stages: [...p.stages.values()], nodes: [...p.nodes.values()], order: p.order };
+  return { executor: p.executor, profile: p.profile, profiles: p.profiles, vars: p.vars, stages: [...p.stages.values()], nodes: [...p.nodes.values()], order: p.order };
 }
 
 export function deserializePipeline(file: PipelineFile, s: SerializedPipeline): Pipeline {
@@ -258,6 +270,7 @@ export function deserializePipeline(file: PipelineFile, s: SerializedPipeline): 
     stages: new Map(s.stages.map((st) => [st.name, st])),
     nodes: new Map(s.nodes.map((n) => [n.name, n])),
     order: s.order,
+    ...(s.executor ? { executor: s.executor } : {}),
   };
 }
 
@@ -410,8 +423,8 @@ export function zodToConfigErrors(file: PipelineFile, base: KeyPath, issues: Zod
 }
 
 function allowedKeysHint(base: KeyPath, path: ReadonlyArray<string | number>): string {
-  if (base.length === 0 && path.length === 0) return ' (allowed: version, default_profile, vars, profiles, stages)';
-  if (base[0] === 'stages' && base.length === 2 && path.length === 0) return ' (allowed: module, desc, params, needs, matrix, foreach, name, audit)';
+  if (base.length === 0 && path.length === 0) return ' (allowed: version, default_profile, vars, profiles, executor, slurm, stages)';
+  if (base[0] === 'stages' && base.length === 2 && path.length === 0) return ' (allowed: module, desc, params, needs, matrix, foreach, name, audit, resources)';
   return '';
 }
 

@@ -30,6 +30,20 @@ export const auditSchema = z.object({ tolerances: z.array(toleranceSchema).min(1
 
 export type Tolerance = z.infer<typeof toleranceSchema>;
 
+/** Cluster resources of a stage's jobs (Slurm). Ignored by the local executor. */
+export const resourcesSchema = z
+  .object({
+    partition: z.string().min(1).optional(),
+    time: z.string().regex(/^(\d+-)?\d+(:\d+){0,2}$/, 'a Slurm time limit such as 30, 1:00:00 or 2-00:00:00').optional(),
+    cpus: z.number().int().positive().optional(),
+    mem: z.string().regex(/^\d+[KMGT]?$/, 'a Slurm memory size such as 4G or 2048M').optional(),
+    gres: z.string().min(1).optional(),
+    extra: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+export type Resources = z.infer<typeof resourcesSchema>;
+
 export const stageSchema = z
   .object({
     module: z.string().min(1, 'module must name a stage module, e.g. stages/train.ts'),
@@ -40,6 +54,7 @@ export const stageSchema = z
     foreach: z.union([z.array(z.unknown()), z.record(z.unknown()), z.string()]).optional(),
     name: z.string().min(1).optional(),
     audit: auditSchema.optional(),
+    resources: resourcesSchema.optional(),
   })
   .strict();
 
@@ -49,6 +64,10 @@ export const pipelineSchema = z
     default_profile: z.string().min(1).optional(),
     vars: z.record(z.unknown()).optional(),
     profiles: z.record(z.record(z.unknown())).optional(),
+    /** Where nodes run unless --executor says otherwise. */
+    executor: z.enum(['local', 'slurm']).optional(),
+    /** Default Slurm resources of every stage. */
+    slurm: resourcesSchema.optional(),
     stages: z.record(z.unknown()),
   })
   .strict();
