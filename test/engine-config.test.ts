@@ -30,7 +30,7 @@ const cases: Case[] = [
   {
     name: 'unknown stage key',
     yaml: `stages:\n  a:\n    module: stages/a.mjs\n    need: {x: b}\n`,
-    error: /pipeline\.yaml:4:5: stages\.a\.need: unknown key 'need' \(allowed: module, desc, params, needs, matrix, foreach, name, audit, resources\)/,
+    error: /pipeline\.yaml:4:5: stages\.a\.need: unknown key 'need' \(allowed: module, desc, params, needs, matrix, foreach, name, audit, resources, publish\)/,
   },
   {
     name: 'wrong type',

@@ -10,6 +10,7 @@ import { inputDigests, nodeKey, staleReasons } from './plan.js';
 import type { RunLogger } from './progress/logger.js';
 import { displayPathOf, type LoadedProject } from './project.js';
 import { acquireRunLock } from './run-lock.js';
+import { publish } from './publish.js';
 import type { NodeKey, NodeName } from './types.js';
 
 export type NodeStatus = 'cached' | 'run' | 'ran' | 'failed' | 'skipped' | 'cancelled' | 'submitted';
@@ -344,11 +345,28 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
       const changed = lockStore.update(pipeline.profile, (n) => pipeline.nodes.has(n as NodeName), entries, keyMap, complete && ran === 0);
       // Links of removed nodes go when the node set changes, which always changes the lock.
       if (complete && changed) artifacts.prune(new Set(pipeline.order));
+      publishStages(project, targets, (n) => records.get(n)!, logger);
     }
     logger.done({ ran, cached: cachedCount, failed, skipped: ordered.filter((o) => o.status === 'skipped').length, cancelled, elapsedMs: performance.now() - started });
     return { outcomes: ordered, exitCode: cancelled ? 130 : success ? 0 : 1 };
   } finally {
     held.release();
+  }
+}
+
+/** Copies the outputs of stages with `publish:` to their project directory (reports/, say). */
+export function publishStages(project: LoadedProject, targets: NodeName[], summaryOf: (n: NodeName) => NodeSummary, logger: RunLogger): void {
+  const inRun = new Set(targets);
+  for (const stage of project.pipeline.stages.values()) {
+    if (!stage.publish) continue;
+    const nodes = stage.nodes.filter((n) => inRun.has(n));
+    if (nodes.length === 0) continue;
+    const copied = publish(
+      project.paths.root,
+      stage.publish,
+      nodes.map((n) => ({ node: n, summary: summaryOf(n), viewDir: project.cache.viewDir(summaryOf(n).key) })),
+    );
+    if (copied) logger.info(`published ${copied} file(s) of ${stage.name} to ${stage.publish}/`);
   }
 }
 

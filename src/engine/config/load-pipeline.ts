@@ -28,6 +28,8 @@ export interface StageDef {
   tolerances?: Tolerance[];
   /** Slurm resources (pipeline-wide `slurm:` defaults merged with the stage's `resources:`). */
   resources?: Resources;
+  /** Project directory this stage's outputs are copied to after a successful run. */
+  publish?: string;
 }
 
 export interface Pipeline {
@@ -173,6 +175,7 @@ export function expandPipeline(file: PipelineFile, options: Omit<LoadOptions, 'p
       nodes: [],
       ...(sc.audit ? { tolerances: sc.audit.tolerances } : {}),
       ...(resources ? { resources } : {}),
+      ...(sc.publish ? { publish: sc.publish } : {}),
     };
     stages.set(stageNameValue, stage);
     const globalScope: Scope = { ...vars, profile };
@@ -424,7 +427,7 @@ export function zodToConfigErrors(file: PipelineFile, base: KeyPath, issues: Zod
 
 function allowedKeysHint(base: KeyPath, path: ReadonlyArray<string | number>): string {
   if (base.length === 0 && path.length === 0) return ' (allowed: version, default_profile, vars, profiles, executor, slurm, stages)';
-  if (base[0] === 'stages' && base.length === 2 && path.length === 0) return ' (allowed: module, desc, params, needs, matrix, foreach, name, audit, resources)';
+  if (base[0] === 'stages' && base.length === 2 && path.length === 0) return ' (allowed: module, desc, params, needs, matrix, foreach, name, audit, resources, publish)';
   return '';
 }
 

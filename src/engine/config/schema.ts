@@ -55,6 +55,13 @@ export const stageSchema = z
     name: z.string().min(1).optional(),
     audit: auditSchema.optional(),
     resources: resourcesSchema.optional(),
+    publish: z
+      .string()
+      .min(1)
+      .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..') && !/^(cache|artifacts)(\/|$)/.test(p), {
+        message: 'publish must be a directory inside the project (relative, no "..", not cache/ or artifacts/), e.g. reports',
+      })
+      .optional(),
   })
   .strict();
 

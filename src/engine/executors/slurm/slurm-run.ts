@@ -10,7 +10,7 @@ import { lockEntry, LockStore } from '../../lockfile.js';
 import type { RunLogger } from '../../progress/logger.js';
 import { displayPathOf, type LoadedProject } from '../../project.js';
 import { acquireRunLock } from '../../run-lock.js';
-import { logTail, planRun, writeSpec, type NodeOutcome, type RunResult, type SelectOptions } from '../../runner.js';
+import { logTail, planRun, publishStages, writeSpec, type NodeOutcome, type RunResult, type SelectOptions } from '../../runner.js';
 import type { NodeKey, NodeName } from '../../types.js';
 import { cancelJobs, FINAL_STATES, jobStates, submitJob, type JobState } from './slurm-cli.js';
 
@@ -252,6 +252,7 @@ function finish(
     const complete = targets.length === pipeline.order.length;
     const changed = lockStore.update(pipeline.profile, (n) => pipeline.nodes.has(n as NodeName), entries, keys, false);
     if (complete && changed && !stages?.length) artifacts.prune(new Set(pipeline.order));
+    publishStages(project, targets, (n) => cache.summary(outcomes.find((o) => o.node === n)!.key as NodeKey)!, logger);
   }
   rmSync(join(manifestDir(project), `${manifest.runId}.json`), { force: true });
   const ran = outcomes.filter((o) => o.status === 'ran').length;
