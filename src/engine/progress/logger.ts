@@ -59,6 +59,7 @@ export function formatProgress(event: ProgressEvent): string {
 export class EtaEstimator {
   private readonly pending = new Map<NodeName, number | undefined>();
   private readonly startedAt = new Map<NodeName, number>();
+  private readonly fraction = new Map<NodeName, number>();
   private readonly stageDurations = new Map<string, number[]>();
   private readonly all: number[] = [];
 
@@ -74,9 +75,15 @@ export class EtaEstimator {
     this.startedAt.set(node, performance.now());
   }
 
+  /** Progress a running node reported: its rate predicts its own end and, until one finishes, its stage's. */
+  progress(node: NodeName, done: number, total: number): void {
+    if (total > 0 && done > 0) this.fraction.set(node, Math.min(done / total, 1));
+  }
+
   finish(node: NodeName, durationMs: number): void {
     this.pending.delete(node);
     this.startedAt.delete(node);
+    this.fraction.delete(node);
     const stage = node.split('@')[0]!;
     const list = this.stageDurations.get(stage) ?? [];
     list.push(durationMs / 1000);
@@ -87,17 +94,34 @@ export class EtaEstimator {
   drop(node: NodeName): void {
     this.pending.delete(node);
     this.startedAt.delete(node);
+    this.fraction.delete(node);
   }
 
   /** Seconds, or undefined when nothing is known yet. */
   remaining(): number | undefined {
     let total = 0;
     const now = performance.now();
+    // Projected durations of running nodes that report progress, per stage.
+    const projected = new Map<string, number[]>();
+    for (const [node, f] of this.fraction) {
+      const started = this.startedAt.get(node);
+      if (started === undefined) continue;
+      const stage = node.split('@')[0]!;
+      const list = projected.get(stage) ?? [];
+      list.push((now - started) / 1000 / f);
+      projected.set(stage, list);
+    }
     for (const [node, known] of this.pending) {
       const stage = node.split('@')[0]!;
-      const est = known ?? mean(this.stageDurations.get(stage)) ?? mean(this.all);
-      if (est === undefined) return undefined;
       const started = this.startedAt.get(node);
+      const f = this.fraction.get(node);
+      if (started !== undefined && f !== undefined) {
+        const elapsed = (now - started) / 1000;
+        total += (elapsed * (1 - f)) / f;
+        continue;
+      }
+      const est = known ?? mean(this.stageDurations.get(stage)) ?? mean(projected.get(stage)) ?? mean(this.all);
+      if (est === undefined) return undefined;
       total += started === undefined ? est : Math.max(est - (now - started) / 1000, 0);
     }
     return total / Math.max(1, Math.min(this.parallelism, this.pending.size || 1));

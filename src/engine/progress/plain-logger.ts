@@ -45,6 +45,7 @@ export class PlainLogger implements RunLogger {
     this.line(`▶ ${node}`);
   }
   progress(node: NodeName, event: ProgressEvent): void {
+    this.eta.progress(node, event.done, event.total);
     const now = performance.now();
     const last = this.lastProgress.get(node);
     if (last !== undefined && now - last < this.progressEveryMs) return;

@@ -78,6 +78,7 @@ export class TtyLogger implements RunLogger {
     this.render();
   }
   progress(node: NodeName, event: ProgressEvent): void {
+    this.eta.progress(node, event.done, event.total);
     const state = this.running.get(node);
     if (state) state.event = event;
   }
