@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { byStatus, gridProject, type FixtureProject } from './helpers/fixture-project.js';
 
@@ -169,5 +169,16 @@ describe('caching and invalidation', () => {
     const plain = await p.json(['--dry-run', '--stage', 'source']);
     assert.equal(plain.nodes[0]!.status, 'cached', 'n=3 again: the override did not leak into the memo');
     assert.notEqual(plain.nodes[0]!.key, withSet.nodes[0]!.key);
+  });
+
+  test('a deleted artifacts link is restored by a no-op run', async () => {
+    const lock = JSON.parse(p.read('pipeline.lock'));
+    const first = Object.keys(lock.nodes).find((n) => n.startsWith('train@'))!;
+    const path = p.path('artifacts', 'train', first.slice('train@'.length));
+    const target = readlinkSync(path);
+    rmSync(path);
+    const r = await p.json([]);
+    assert.ok(r.nodes.every((n) => n.status === 'cached'));
+    assert.equal(readlinkSync(path), target);
   });
 });

@@ -1,5 +1,7 @@
-import { lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
+import { writeFileAtomic } from './cache/local-cache.js';
+import { sha256 } from './hash.js';
 import type { NodeName } from './types.js';
 
 /**
@@ -51,6 +53,33 @@ export class ArtifactsView {
       unlinkSync(tmp);
       throw new Error(`cannot update ${path}: ${(err as Error).message} (is it a real directory? artifacts/ holds only links; move it away)`);
     }
+  }
+
+  /**
+   * Links many nodes, unless a memo shows that this exact (node -> target)
+   * set was linked before and no stage directory changed since (replacing or
+   * deleting a link always changes its directory's mtime): a no-op run then
+   * costs one stat per stage instead of one readlink per node.
+   */
+  syncMany(links: Array<[NodeName, string]>, memoPath: string): void {
+    const digest = sha256(links.map(([n, t]) => `${n}\u0000${t}`).join('\n'));
+    const stageDirs = [...new Set(links.map(([n]) => dirname(this.pathFor(n))))].sort();
+    try {
+      const memo = JSON.parse(readFileSync(memoPath, 'utf8')) as { digest: string; dirs: Record<string, number> };
+      if (
+        memo.digest === digest &&
+        Object.keys(memo.dirs).length === stageDirs.length &&
+        stageDirs.every((d) => statSync(d, { throwIfNoEntry: false })?.mtimeMs === memo.dirs[d])
+      ) {
+        return;
+      }
+    } catch {
+      /* no memo */
+    }
+    for (const [node, target] of links) this.link(node, target);
+    const dirs: Record<string, number> = {};
+    for (const d of stageDirs) dirs[d] = statSync(d).mtimeMs;
+    writeFileAtomic(memoPath, JSON.stringify({ digest, dirs }));
   }
 
   /** Removes links of nodes that are no longer in the pipeline. Real files a user put here are left alone. */

@@ -222,7 +222,6 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
           if (verdict.ok) {
             records.set(name, record);
             outcomes.set(name, { node: name, stage: node.def.stage, status: 'cached', reasons: [], key, duration_s: record.durationMs / 1000 });
-            artifacts.link(name, cache.viewDir(key));
             cachedCount++;
             if (!planning) logger.reused(name);
             settle(name);
@@ -347,6 +346,11 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
       if (complete && changed) artifacts.prune(new Set(pipeline.order));
       publishStages(project, targets, (n) => records.get(n)!, logger);
     }
+    // Cached nodes are linked here, in one pass a memo can skip; nodes that ran were linked as they finished.
+    artifacts.syncMany(
+      targets.filter((n) => records.has(n)).map((n) => [n, cache.viewDir(records.get(n)!.key)] as [NodeName, string]),
+      cache.layout.artifactsMemo,
+    );
     logger.done({ ran, cached: cachedCount, failed, skipped: ordered.filter((o) => o.status === 'skipped').length, cancelled, elapsedMs: performance.now() - started });
     return { outcomes: ordered, exitCode: cancelled ? 130 : success ? 0 : 1 };
   } finally {

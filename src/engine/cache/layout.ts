@@ -15,6 +15,7 @@ import type { Digest, NodeKey } from '../types.js';
  *   verified.json           stat memo: objects already hashed and unchanged since
  *   index.json              stat memo: record summaries, so a no-op run reads no records
  *   lock-memo.json          what pipeline.lock holds, so a no-op run need not read it
+ *   artifacts-memo.json     which links artifacts/ holds, so a no-op run need not readlink them
  *   pipeline-memo.json      the last valid pipeline.yaml, parsed (keyed by its SHA-256)
  *   run.lock                held by the one run that may write here
  */
@@ -46,6 +47,9 @@ export class CacheLayout {
   }
   get index(): string {
     return join(this.root, 'index.json');
+  }
+  get artifactsMemo(): string {
+    return join(this.root, 'artifacts-memo.json');
   }
   get lockMemo(): string {
     return join(this.root, 'lock-memo.json');
