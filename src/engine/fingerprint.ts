@@ -59,7 +59,13 @@ export class Fingerprinter {
     if (known) return known;
     if (!existsSync(file)) return undefined;
     const text = readFileSync(file);
-    const source = text.toString('utf8');
+    // Comments are not code: an example import in a doc comment must not
+    // become a dependency. Only comments that start a line are stripped, so
+    // a string such as '*/' or 'dir/*.csv' can never swallow real code.
+    const source = text
+      .toString('utf8')
+      .replace(/^[ \t]*\/\*[\s\S]*?\*\//gm, '')
+      .replace(/^[ \t]*\/\/.*$/gm, '');
     const imports = new Set<string>();
     for (const pattern of IMPORT_PATTERNS) {
       for (const m of source.matchAll(pattern)) imports.add(resolve(dirname(file), m[1]!));

@@ -103,11 +103,14 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
   const modules = new Map<string, LoadedModule>();
   const warnings: string[] = [];
   const loadErrors: ConfigError[] = [];
+  // A stage's module may be a template (`stages/plot/${key}.ts`): load each distinct module once.
+  const moduleStage = new Map<string, string>();
+  for (const def of pipeline.nodes.values()) if (!moduleStage.has(def.module)) moduleStage.set(def.module, def.stage);
   await Promise.all(
-    [...pipeline.stages.values()].map(async (stage) => {
+    [...moduleStage].map(async ([module, stage]) => {
       try {
-        const loaded = await loadStageModule(paths.root, paths.buildDir, stage.module, pipeline.file, stage.name);
-        modules.set(stage.name, loaded);
+        const loaded = await loadStageModule(paths.root, paths.buildDir, module, pipeline.file, stage);
+        modules.set(module, loaded);
         if (loaded.staleWarning) warnings.push(loaded.staleWarning);
       } catch (err) {
         if (err instanceof ConfigError) loadErrors.push(err);
@@ -122,14 +125,15 @@ export async function loadProject(options: LoadProjectOptions): Promise<LoadedPr
   const errors: ConfigError[] = [];
   for (const name of pipeline.order) {
     const def = pipeline.nodes.get(name)!;
-    const mod = modules.get(def.stage)!;
+    const mod = modules.get(def.module)!;
     const code = fingerprinter.fingerprint(mod.compiled);
-    let stageMemo = validated[def.stage];
+    // Validated params are memoized per module: the schema lives in its code.
+    let stageMemo = validated[def.module];
     if (!stageMemo) {
-      const before = memo?.validated[def.stage];
+      const before = memo?.validated[def.module];
       stageMemo = before && before.code === code.digest ? before : { code: code.digest, params: {} };
       if (stageMemo !== before) memoDirty = true;
-      validated[def.stage] = stageMemo;
+      validated[def.module] = stageMemo;
     }
     let params = def.params;
     const known = stageMemo.params[name];

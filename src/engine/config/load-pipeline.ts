@@ -206,10 +206,11 @@ export function expandPipeline(file: PipelineFile, options: Omit<LoadOptions, 'p
         }
         needs[inputName] = list as string[];
       }
+      const module = sc.module.includes('${') ? String(withScope(file, () => interpolate(sc.module, scope, [...base, 'module']))) : sc.module;
       const node: NodeDef = {
         name,
         stage: stageNameValue,
-        module: sc.module,
+        module,
         item: toJsonObject(item.value),
         params,
         needs: {},
