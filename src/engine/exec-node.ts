@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { arch, availableParallelism, cpus, hostname, platform, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -36,7 +36,7 @@ export interface ProgressEvent {
 }
 
 export type ExecResult =
-  | { ok: true; record: NodeRecord }
+  | { ok: true; record: NodeRecord; learned?: Record<string, string> }
   | { ok: false; error: string; logPath: string };
 
 export interface ExecHooks {
@@ -44,6 +44,13 @@ export interface ExecHooks {
   onProgress?: (event: ProgressEvent) => void;
   /** Minimum milliseconds between two onProgress calls. */
   progressIntervalMs?: number;
+  /**
+   * Whether to write the cache's memos after the commit (default true). A
+   * pool worker says no and returns what it learned instead, so that one
+   * process (the run) owns the memo files rather than workers overwriting
+   * each other's.
+   */
+  flushMemos?: boolean;
 }
 
 export function readSpec(path: string): NodeSpec {
@@ -53,13 +60,13 @@ export function readSpec(path: string): NodeSpec {
 export async function executeNode(projectRoot: string, cache: LocalCache, spec: NodeSpec, hooks: ExecHooks): Promise<ExecResult> {
   const layout = cache.layout;
   const logPath = layout.log(spec.key);
-  mkdirSync(join(layout.root, 'logs'), { recursive: true });
+  ensureDir(join(layout.root, 'logs'));
   const logFd = openSync(logPath, 'w');
   const log = (line: string): void => {
     writeSync(logFd, line.endsWith('\n') ? line : line + '\n');
   };
   const tmp = join(layout.tmp, `${spec.key.slice(0, 16)}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const outDir = join(tmp, 'out');
+  const outDir = tmp;
   const checkpointDir = layout.checkpoint(spec.key);
   const startedAt = new Date();
   const started = performance.now();
@@ -71,7 +78,8 @@ export async function executeNode(projectRoot: string, cache: LocalCache, spec: 
   const restore = captureOutput(logFd);
   try {
     mkdirSync(outDir, { recursive: true });
-    mkdirSync(checkpointDir, { recursive: true });
+    // Most stages never checkpoint: the directory is made when a stage first asks for it.
+    let checkpointMade = false;
     const mod = (await import(pathToFileURL(resolve(projectRoot, spec.compiled)).href)) as { default?: unknown };
     if (!isStageDefinition(mod.default)) throw new Error(`${spec.module} has no default-exported stage definition`);
     const definition = mod.default;
@@ -93,7 +101,13 @@ export async function executeNode(projectRoot: string, cache: LocalCache, spec: 
         return list[0]!.dir;
       },
       outDir,
-      checkpointDir,
+      get checkpointDir(): string {
+        if (!checkpointMade) {
+          mkdirSync(checkpointDir, { recursive: true });
+          checkpointMade = true;
+        }
+        return checkpointDir;
+      },
       threads: hooks.threads,
       node: spec.node,
       progress(done: number, total: number, info?: ProgressInfo): void {
@@ -122,8 +136,8 @@ export async function executeNode(projectRoot: string, cache: LocalCache, spec: 
       host: hostname(),
       machine: machineInfo(),
     });
-    cache.flush();
-    rmSync(checkpointDir, { recursive: true, force: true });
+    if (hooks.flushMemos !== false) cache.flush();
+    if (checkpointMade || existsSync(checkpointDir)) rmSync(checkpointDir, { recursive: true, force: true });
     log(`# committed ${Object.keys(record.outputs.files).length} file(s) in ${((performance.now() - started) / 1000).toFixed(3)} s`);
     return { ok: true, record };
   } catch (err) {
@@ -137,14 +151,24 @@ export async function executeNode(projectRoot: string, cache: LocalCache, spec: 
   }
 }
 
+let machine: MachineInfo | undefined;
+
+/** Facts about this machine, read once per process (os.cpus() reads /proc). */
 export function machineInfo(): MachineInfo {
-  return {
+  return (machine ??= {
     node: process.version,
     os: `${platform()} ${release()}`,
     arch: arch(),
     cpu: cpus()[0]?.model?.trim() ?? 'unknown',
     cores: availableParallelism(),
-  };
+  });
+}
+
+const madeDirs = new Set<string>();
+function ensureDir(dir: string): void {
+  if (madeDirs.has(dir)) return;
+  mkdirSync(dir, { recursive: true });
+  madeDirs.add(dir);
 }
 
 function firstLine(text: string): string {

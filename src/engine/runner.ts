@@ -301,6 +301,7 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
       const reasons = pendingReasons.get(name) ?? [];
       if (result.ok) {
         ran++;
+        cache.remember(result.learned);
         records.set(name, result.record);
         fullRecords.set(name, result.record);
         outcomes.set(name, { node: name, stage: node.def.stage, status: 'ran', reasons, key, duration_s: result.record.durationMs / 1000 });

@@ -30,6 +30,8 @@ export class LocalCache implements Cache {
   private memoDirty = false;
   private index: Record<string, IndexEntry> | undefined;
   private indexDirty = false;
+  /** Stat signatures learned by commits since the last takeLearned(). */
+  private learned: Record<string, string> = {};
 
   constructor(readonly root: string) {
     this.layout = new CacheLayout(root);
@@ -138,11 +140,12 @@ export class LocalCache implements Cache {
         unlinkSync(src);
         continue;
       }
-      mkdirSync(dirname(objectPath), { recursive: true });
+      ensureDir(dirname(objectPath));
       chmodSync(src, 0o444);
       renameSync(src, objectPath);
       const st = statSync(objectPath);
       memo[digest] = `${st.size}:${st.mtimeMs}:${st.ino}`;
+      this.learned[digest] = memo[digest]!;
       this.memoDirty = true;
     }
     const sortedManifest: OutputManifest = {};
@@ -195,6 +198,20 @@ export class LocalCache implements Cache {
     const path = this.layout.object(digest);
     if (!existsSync(path)) return 'missing';
     return hashFileSync(path) === digest ? 'ok' : 'corrupted';
+  }
+
+  /** What commits in this process verified, for the process that owns the memo file. */
+  takeLearned(): Record<string, string> {
+    const out = this.learned;
+    this.learned = {};
+    return out;
+  }
+
+  remember(entries: Record<string, string> | undefined): void {
+    if (!entries) return;
+    const memo = this.loadMemo();
+    for (const [digest, sig] of Object.entries(entries)) memo[digest] = sig;
+    this.memoDirty = true;
   }
 
   flush(): void {
@@ -254,8 +271,17 @@ export function listFiles(dir: string): string[] {
   return out.sort();
 }
 
+const madeDirs = new Set<string>();
+
+/** mkdir -p, remembered per process: directories under cache/ are never removed while a run holds it. */
+export function ensureDir(dir: string): void {
+  if (madeDirs.has(dir)) return;
+  mkdirSync(dir, { recursive: true });
+  madeDirs.add(dir);
+}
+
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
+  ensureDir(dirname(path));
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   writeFileSync(tmp, data);
   renameSync(tmp, path);

@@ -34,9 +34,11 @@ for await (const raw of getEachMessage()) {
   const spec = readSpec(msg.specPath);
   const result = await executeNode(msg.projectRoot, cache, spec, {
     threads: msg.threads,
+    flushMemos: false,
     onProgress: (event) => {
       void sendMessage({ type: 'progress', key: spec.key, ...event } as never).catch(() => {});
     },
   });
+  if (result.ok) result.learned = cache.takeLearned();
   await sendMessage({ type: 'result', key: spec.key, result } as never);
 }

@@ -68,10 +68,12 @@ export class EtaEstimator {
   ) {}
 
   plan(nodes: NodeName[], estimates: Map<NodeName, number>): void {
+    this.cached = undefined;
     for (const n of nodes) this.pending.set(n, estimates.get(n));
   }
 
   start(node: NodeName): void {
+    this.cached = undefined;
     this.startedAt.set(node, performance.now());
   }
 
@@ -81,6 +83,7 @@ export class EtaEstimator {
   }
 
   finish(node: NodeName, durationMs: number): void {
+    this.cached = undefined;
     this.pending.delete(node);
     this.startedAt.delete(node);
     this.fraction.delete(node);
@@ -92,13 +95,30 @@ export class EtaEstimator {
   }
 
   drop(node: NodeName): void {
+    this.cached = undefined;
     this.pending.delete(node);
     this.startedAt.delete(node);
     this.fraction.delete(node);
   }
 
-  /** Seconds, or undefined when nothing is known yet. */
+  private cached: { at: number; value: number | undefined } | undefined;
+
+  /** Seconds, or undefined when nothing is known yet. Between node events, recomputed at most every 250 ms: it walks every pending node. */
   remaining(): number | undefined {
+    const at = performance.now();
+    if (this.cached && at - this.cached.at < 250) return this.cached.value;
+    const value = this.compute();
+    this.cached = { at, value };
+    return value;
+  }
+
+  private compute(): number | undefined {
+    const stageMeans = new Map<string, number | undefined>();
+    const stageMean = (stage: string): number | undefined => {
+      if (!stageMeans.has(stage)) stageMeans.set(stage, mean(this.stageDurations.get(stage)));
+      return stageMeans.get(stage);
+    };
+    const allMean = mean(this.all);
     let total = 0;
     const now = performance.now();
     // Projected durations of running nodes that report progress, per stage.
@@ -120,7 +140,7 @@ export class EtaEstimator {
         total += (elapsed * (1 - f)) / f;
         continue;
       }
-      const est = known ?? mean(this.stageDurations.get(stage)) ?? mean(projected.get(stage)) ?? mean(this.all);
+      const est = known ?? stageMean(stage) ?? mean(projected.get(stage)) ?? allMean;
       if (est === undefined) return undefined;
       total += started === undefined ? est : Math.max(est - (now - started) / 1000, 0);
     }
