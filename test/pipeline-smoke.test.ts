@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,15 @@ describe('the paper pipeline, smoke profile', () => {
     const lock = JSON.parse(readFileSync(join(dir, 'pipeline.lock'), 'utf8'));
     assert.equal(lock.profile, 'smoke');
     assert.ok(lock.nodes['download@cifar10'].outputs.files['provenance.json']);
+    // Every stage kind ran, down to the published report with every figure.
+    for (const stage of ['train-2d', 'train-catdog', 'train-multiclass', 'train-mrpc', 'aggregate', 'plot', 'report']) {
+      assert.ok(nodes.some((n) => n.node === stage || n.node.startsWith(`${stage}@`)), `no ${stage} node ran`);
+    }
+    const html = readFileSync(join(dir, 'reports/index.html'), 'utf8');
+    for (const fig of ['fig1', 'fig4', 'fig5', 'fig6', 'figA6', 'figA9', 'agreement']) {
+      assert.ok(existsSync(join(dir, 'reports/figures', `${fig}.svg`)), `reports/figures/${fig}.svg`);
+      assert.match(html, new RegExp(fig));
+    }
   });
 
   test('a second run does nothing', async () => {
