@@ -12,6 +12,7 @@ import type { NodeName } from './types.js';
 export class ArtifactsView {
   /** Relative path from artifacts/<stage>/ to a target's parent, per stage: path.relative is too slow to call per node. */
   private readonly relPrefix = new Map<string, string>();
+  private readonly madeDirs = new Set<string>();
 
   constructor(readonly root: string) {}
 
@@ -34,12 +35,26 @@ export class ArtifactsView {
       this.relPrefix.set(memoKey, prefix);
     }
     const rel = prefix ? `${prefix}/${basename(target)}` : basename(target);
+    let existing: string | undefined;
     try {
-      if (readlinkSync(path) === rel) return;
+      existing = readlinkSync(path);
+      if (existing === rel) return;
     } catch {
       /* missing or not a link */
     }
-    mkdirSync(dirname(path), { recursive: true });
+    if (!this.madeDirs.has(parent)) {
+      mkdirSync(parent, { recursive: true });
+      this.madeDirs.add(parent);
+    }
+    if (existing === undefined) {
+      // Nothing there yet (the common case in a cold run): link in place.
+      try {
+        symlinkSync(rel, path, 'dir');
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
     const tmp = `${path}.tmp-${process.pid}`;
     try {
       unlinkSync(tmp);

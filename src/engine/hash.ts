@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import type { Digest, JsonValue } from './types.js';
 
 /**
@@ -82,7 +82,12 @@ export function hashJson(value: JsonValue | object): Digest {
 }
 
 /** Streams a file through SHA-256 so multi-gigabyte outputs never sit in memory. */
-export async function hashFile(path: string): Promise<{ digest: Digest; size: number }> {
+export async function hashFile(path: string, knownSize?: number): Promise<{ digest: Digest; size: number }> {
+  // Small files (most metrics, every trivial output) are cheaper read at once than streamed.
+  if (knownSize !== undefined && knownSize <= 1 << 22) {
+    const data = readFileSync(path);
+    return { digest: createHash('sha256').update(data).digest('hex') as Digest, size: data.length };
+  }
   const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {

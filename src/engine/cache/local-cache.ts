@@ -132,7 +132,7 @@ export class LocalCache implements Cache {
     const memo = this.loadMemo();
     for (const rel of files) {
       const src = join(outDir, rel);
-      const { digest, size } = await hashFile(src);
+      const { digest, size } = await hashFile(src, statSync(src).size);
       manifest[rel] = { digest, size };
       const objectPath = this.layout.object(digest);
       const existing = statSync(objectPath, { throwIfNoEntry: false });
@@ -153,13 +153,18 @@ export class LocalCache implements Cache {
 
     const view = this.layout.view(partial.key);
     const viewTmp = `${view}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    mkdirSync(viewTmp, { recursive: true });
+    const made = new Set<string>([viewTmp]);
     for (const [rel, file] of Object.entries(sortedManifest)) {
       const target = join(viewTmp, rel);
-      mkdirSync(dirname(target), { recursive: true });
+      const parent = dirname(target);
+      if (!made.has(parent)) {
+        mkdirSync(parent, { recursive: true });
+        made.add(parent);
+      }
       linkOrCopy(this.layout.object(file.digest), target);
     }
-    mkdirSync(viewTmp, { recursive: true });
-    rmSync(view, { recursive: true, force: true });
+    if (existsSync(view)) rmSync(view, { recursive: true, force: true });
     renameSync(viewTmp, view);
 
     const record: NodeRecord = {
