@@ -187,6 +187,10 @@ describe('wasm training kernels agree with the cpu backend', () => {
       [[16, 1024], [1024, 256], false, false], // fresh wide weights: computed transposed
       [[2, 8, 1024], [1024, 256], false, false], // a batch of inputs, one matrix: folded
       [[3, 10, 40], [24, 40], false, true], // folded, transposed b
+      [[4, 64, 48], [4, 64, 40], true, false], // batched on views, transposed a
+      [[1, 64, 48], [5, 40, 64], true, true], // views, broadcast a, both transposed
+      [[6, 64, 48], [1, 64, 40], true, false], // views, broadcast b (one view for all)
+      [[2, 3, 64, 32], [2, 3, 64, 32], false, true], // rank 4 attention scores on views
     ];
     for (const [i, [as, bs, ta, tb]] of cases.entries()) {
       await agree(

@@ -7,7 +7,8 @@
  * to a scalar blocked loop, 10-30x slower. This override makes the
  * transposes explicit (wasm's Transpose kernel), choosing the cheapest of the
  * algebraically equivalent forms; a batch of inputs times one matrix is
- * folded into one product:
+ * folded into one product, and batches of distinct matrices (attention) run
+ * as one XNNPACK product per matrix on zero-copy views of the operands:
  *
  *   A^T B       = (A^T) B                      (transpose A)
  *   A B^T       = A (B^T)    or  (B A^T)^T     (whichever moves fewer floats)
@@ -17,7 +18,7 @@
  * which the cost model counts too. Tiny products stay on the original kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { KernelScope, type TensorInfo, type WasmBackendLike, sizeOf } from './util.js';
+import { KernelScope, type TensorInfo, type WasmBackendLike, original, sizeOf } from './util.js';
 
 /** Below this many multiply-adds per matrix, the original kernel is as fast. */
 export const XNN_MIN_MACS = 8192;
@@ -81,8 +82,15 @@ export function batchMatMul({ inputs, backend, attrs }: BatchMatMulArgs): Tensor
       return s.keep(s.reshape(product2D(s, a3, b3, false, tB, batchA * m, k, n), outShape));
     }
     // Batches of distinct matrices (attention): one XNNPACK product per
-    // matrix costs ~10 kernel calls of engine overhead each and measured
-    // slower than wasm's own loop; leave them to it.
+    // matrix, on zero-copy views of the operands.
+    const views = viewSupport(backend);
+    if (views && m * n * k >= XNN_MIN_MACS_PER_VIEW) {
+      const a3 = s.reshape(a, [batchA, tA ? k : m, tA ? m : k]);
+      const b3 = s.reshape(b, [batchB, tB ? n : k, tB ? k : n]);
+      const aP = tA ? s.transpose(a3, [0, 2, 1]) : a3; // [batchA, m, k]
+      const bP = tB ? s.transpose(b3, [0, 2, 1]) : b3; // [batchB, k, n]
+      return s.keep(s.reshape(batchedOnViews(backend, views, aP, bP, batch, m, k, n), outShape));
+    }
     return s.keep(s.runOriginal('BatchMatMul', { a, b }, { transposeA: tA, transposeB: tB }));
   } finally {
     s.dispose();
@@ -155,6 +163,97 @@ export function transpose2D(backend: WasmBackendLike, x: TensorInfo, rows: numbe
         for (let j = j0; j < j1; j++) o[j * rows + i] = v[r + j]!;
       }
     }
+  }
+  return out;
+}
+
+/** Per-matrix size from which a batch is split into XNNPACK products on views. */
+export const XNN_MIN_MACS_PER_VIEW = 32768;
+
+/** The parts of tfjs-backend-wasm's BackendWasm (4.x) needed for views. */
+interface ViewSupport {
+  offsetOf(t: TensorInfo): number;
+  /** Registers a tensor living at `offset` (owned by another tensor). */
+  view(offset: number, shape: number[]): TensorInfo;
+  /** Unregisters a view without freeing its memory. */
+  release(t: TensorInfo): void;
+}
+
+function viewSupport(backend: WasmBackendLike): ViewSupport | null {
+  const b = backend as unknown as {
+    dataIdMap?: { get(id: object): { id: number; memoryOffset: number } | undefined; delete(id: object): boolean };
+    wasm?: { tfjs?: { disposeData?(id: number): void } };
+    makeOutput(shape: number[], dtype: string, memoryOffset?: number): TensorInfo;
+  };
+  const map = b.dataIdMap;
+  const dispose = b.wasm?.tfjs?.disposeData;
+  if (!map || typeof map.get !== 'function' || typeof dispose !== 'function') return null;
+  return {
+    offsetOf: (t) => {
+      const d = map.get(t.dataId);
+      if (!d) throw new Error('BatchMatMul: tensor not on the wasm heap');
+      return d.memoryOffset;
+    },
+    view: (offset, shape) => b.makeOutput(shape, 'float32', offset),
+    release: (t) => {
+      const d = map.get(t.dataId);
+      if (!d) return;
+      dispose.call(b.wasm!.tfjs, d.id); // drops the C++ registration (and XNNPACK operators cached on it)
+      map.delete(t.dataId);
+    },
+  };
+}
+
+/**
+ * out[i] = a[min(i, batchA-1)] @ b[min(i, batchB-1)] for row-major a
+ * [batchA, m, k] and b [batchB, k, n]: one XNNPACK product per matrix on
+ * views of a and b (no copies in), each result copied into out.
+ */
+function batchedOnViews(
+  backend: WasmBackendLike,
+  views: ViewSupport,
+  a: TensorInfo,
+  b: TensorInfo,
+  batch: number,
+  m: number,
+  k: number,
+  n: number,
+): TensorInfo {
+  const batchA = a.shape[0]!;
+  const batchB = b.shape[0]!;
+  const out = backend.makeOutput([batch, m, n], 'float32');
+  const mm = original('BatchMatMul');
+  const aOff = views.offsetOf(a);
+  const bOff = views.offsetOf(b);
+  const shared = new Map<number, TensorInfo>(); // broadcast operand: one view (and one packing)
+  try {
+    for (let i = 0; i < batch; i++) {
+      const ia = Math.min(i, batchA - 1);
+      const ib = Math.min(i, batchB - 1);
+      const av = views.view(aOff + 4 * ia * m * k, [1, m, k]);
+      let bv = batchB === 1 ? shared.get(0) : undefined;
+      if (!bv) {
+        bv = views.view(bOff + 4 * ib * k * n, [1, k, n]);
+        if (batchB === 1) shared.set(0, bv);
+      }
+      let prod: TensorInfo | null = null;
+      try {
+        prod = mm({ inputs: { a: av, b: bv }, backend, attrs: NO_T }) as TensorInfo;
+        // Views of the heap only now: allocations may have grown it.
+        const src = backend.typedArrayFromHeap(prod) as Float32Array;
+        const dst = backend.typedArrayFromHeap(out) as Float32Array;
+        dst.set(src, i * m * n);
+      } finally {
+        if (prod) backend.disposeData(prod.dataId);
+        views.release(av);
+        if (batchB !== 1) views.release(bv);
+      }
+    }
+  } catch (e) {
+    backend.disposeData(out.dataId);
+    throw e;
+  } finally {
+    for (const v of shared.values()) views.release(v);
   }
   return out;
 }
