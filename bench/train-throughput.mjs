@@ -13,7 +13,10 @@
  * registry are per process), one after another; the list is repeated
  * --cycles times, interleaved, so that load from other processes on a shared
  * machine hits all approaches alike. "best" is the best round (closest to an
- * idle machine), "median" the median over all rounds.
+ * idle machine), "median" the median over all rounds; "img per CPU-s" divides
+ * by the process's CPU time (all its threads) instead of wall time, which is
+ * far less sensitive to other load (PyTorch's OpenMP threads spin while they
+ * wait, so its multi-threaded CPU time is inflated).
  *
  *   npx tsc -b && node bench/train-throughput.mjs            # default set
  *   node bench/train-throughput.mjs --approaches wasm,pytorch --cycles 3

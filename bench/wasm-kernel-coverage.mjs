@@ -8,7 +8,9 @@
  * names are checked against the kernels that @tensorflow/tfjs-backend-wasm
  * registers by itself, and against wasm plus our kernels (src/ml/kernels).
  * Then the same step runs on wasm with our kernels, and its gradients are
- * compared with the cpu backend's (relative error of each gradient).
+ * compared with the cpu backend's (relative error of each gradient). The
+ * convolutional models are narrower than the paper's (same layers and
+ * kernels, fewer channels) so that the cpu reference takes seconds.
  *
  *   npx tsc -b && node bench/wasm-kernel-coverage.mjs
  */
@@ -83,7 +85,7 @@ function mlpMulticlass() {
   };
 }
 
-function cnn({ width = 64, dropout = 0, batch = 4 } = {}) {
+function cnn({ width = 16, dropout = 0, batch = 4 } = {}) {
   const x = rnd([batch, 32, 32, 3]);
   const y = tf.cast(tf.greater(rnd([batch, 1]), 0), 'float32');
   const w2 = 2 * width;
@@ -117,8 +119,17 @@ function cnn({ width = 64, dropout = 0, batch = 4 } = {}) {
   };
 }
 
-/** The paper's ResNet: 5x5 conv 64, 2 blocks x {64, 128/s2, 256/s2}, avg pool, dense 512, out. */
-function resnet({ batchnorm = true, batch = 2 } = {}) {
+/**
+ * The paper's ResNet: 5x5 conv 64, 2 blocks x {64, 128/s2, 256/s2}, avg pool,
+ * dense 512, out (widths divided by `shrink`: the kernels are the same, the
+ * cpu reference is faster). Not narrower than shrink 2 with batch norm: at
+ * shrink 4 the wasm backend's gradients of the first layers differ from the
+ * cpu backend's by 2e-2 (relative) -- with wasm's own input-gradient and
+ * matmul kernels as much as with ours, which agree with each other to 5e-6:
+ * float rounding amplified through the batch-norm backward passes.
+ */
+function resnet({ batchnorm = true, batch = 2, shrink = 2 } = {}) {
+  const c64 = 64 / shrink;
   const x = rnd([batch, 32, 32, 3]);
   const y = tf.cast(tf.greater(rnd([batch, 1]), 0), 'float32');
   const vars = [];
@@ -137,11 +148,11 @@ function resnet({ batchnorm = true, batch = 2 } = {}) {
       return tf.batchNorm(h, mean, variance, b, g, 1e-3);
     };
   };
-  const stem = convVar(5, 3, 64);
-  const stemBn = bn(64);
+  const stem = convVar(5, 3, c64);
+  const stemBn = bn(c64);
   const blocks = [];
-  let ci = 64;
-  for (const [co, stride] of [[64, 1], [64, 1], [128, 2], [128, 1], [256, 2], [256, 1]]) {
+  let ci = c64;
+  for (const [co, stride] of [[c64, 1], [c64, 1], [2 * c64, 2], [2 * c64, 1], [4 * c64, 2], [4 * c64, 1]]) {
     blocks.push({
       stride,
       w1: convVar(3, ci, co),
@@ -152,7 +163,7 @@ function resnet({ batchnorm = true, batch = 2 } = {}) {
     });
     ci = co;
   }
-  const d1 = glorot([256, 512]);
+  const d1 = glorot([4 * c64, 512]);
   const e1 = zeros(512);
   const d2 = glorot([512, 1]);
   const e2 = zeros(1);
@@ -167,7 +178,7 @@ function resnet({ batchnorm = true, batch = 2 } = {}) {
         const s = b.proj ? tf.conv2d(h, b.proj, b.stride, 'same') : h;
         h = tf.relu(tf.add(o, s));
       }
-      h = tf.reshape(tf.avgPool(h, [8, 8], [8, 8], 'valid'), [batch, 256]);
+      h = tf.reshape(tf.avgPool(h, [8, 8], [8, 8], 'valid'), [batch, 4 * c64]);
       h = tf.relu(tf.add(tf.matMul(h, d1), e1));
       return tf.losses.sigmoidCrossEntropy(y, tf.add(tf.matMul(h, d2), e2), weightsFor(y));
     },
@@ -236,10 +247,10 @@ function cnnLayers({ batch = 4 } = {}) {
   const x = rnd([batch, 32, 32, 3]);
   const y = tf.cast(tf.greater(rnd([batch, 1]), 0), 'float32');
   const m = tf.sequential();
-  m.add(tf.layers.conv2d({ inputShape: [32, 32, 3], filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }));
-  m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }));
+  m.add(tf.layers.conv2d({ inputShape: [32, 32, 3], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }));
+  m.add(tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }));
   m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tf.layers.conv2d({ filters: 128, kernelSize: 3, padding: 'same', activation: 'relu' }));
+  m.add(tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }));
   m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
   m.add(tf.layers.flatten());
   m.add(tf.layers.dropout({ rate: 0.5, seed: 1 }));

@@ -6,5 +6,7 @@
  * the last bits. Bump it whenever a kernel's arithmetic changes.
  *
  * Kept free of imports: `backendFacts()` must not load tfjs.
+ *
+ * 1: first version. 2: batched BatchMatMul (attention) on XNNPACK views.
  */
-export const WASM_KERNELS_REVISION = 1;
+export const WASM_KERNELS_REVISION = 2;
