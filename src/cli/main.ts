@@ -174,12 +174,10 @@ async function planCommand(root: string, values: Values, staleOnly: boolean): Pr
 
 async function statusCommand(root: string, values: Values, jobs: number): Promise<number> {
   const project = await load(root, values);
-  const { collectDetached } = await import('../engine/executors/slurm/slurm-run.js').catch(() => ({ collectDetached: undefined }));
-  if (collectDetached) {
-    const logger = new (await import('../engine/progress/plain-logger.js')).PlainLogger(jobs);
-    const collected = await collectDetached(project, logger, values.json ? process.stderr : process.stdout);
-    if (collected && collected.exitCode !== 0) return collected.exitCode;
-  }
+  const { collectDetached } = await import('../engine/executors/slurm/slurm-run.js');
+  const logger = new (await import('../engine/progress/plain-logger.js')).PlainLogger(jobs);
+  const collected = await collectDetached(project, logger, values.json ? process.stderr : process.stdout);
+  if (collected && collected.exitCode !== 0) return collected.exitCode;
   return planCommand(root, values, true);
 }
 
@@ -300,8 +298,6 @@ async function execByNameCommand(root: string, values: Values): Promise<number> 
     throw new ConfigError(`no node named '${name}' in ${project.pipeline.file.displayPath} (profile ${project.pipeline.profile})`, '--node');
   }
   const { planRun, writeSpec } = await import('../engine/runner.js');
-  const { executeNode } = await import('../engine/exec-node.js');
-  const { formatProgress } = await import('../engine/progress/logger.js');
   const plan = planRun(project, { nodes: [name as never] });
   const me = plan.find((o) => o.node === name)!;
   if (me.status === 'cached' && !values.force) {
@@ -312,21 +308,7 @@ async function execByNameCommand(root: string, values: Values): Promise<number> 
     throw new ConfigError(`${name} cannot be keyed yet: ${me.reasons.join('; ')}`, '--node');
   }
   const byNode = new Map(plan.map((o) => [o.node, o]));
-  const specPath = writeSpec(project, me.node, me.key, (u) => project.cache.summary(byNode.get(u)!.key!)!);
-  void specPath;
-  const { readSpec } = await import('../engine/exec-node.js');
-  const threads = Number(process.env.IWDL_THREADS) || availableParallelism();
-  const result = await executeNode(project.paths.root, project.cache, readSpec(project.cache.layout.spec(me.key)), {
-    threads,
-    progressIntervalMs: 10_000,
-    onProgress: (e) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${name} ${formatProgress(e)}\n`),
-  });
-  if (result.ok) {
-    process.stderr.write(`${name}: committed ${Object.keys(result.record.outputs.files).length} file(s)\n`);
-    return 0;
-  }
-  process.stderr.write(`${name} failed: ${result.error}\n  log: ${result.logPath}\n`);
-  return 1;
+  return runSpec(project.paths.root, project.cache, writeSpec(project, me.node, me.key, (u) => project.cache.summary(byNode.get(u)!.key!)!));
 }
 
 async function dagCommand(root: string, values: Values): Promise<number> {
@@ -368,16 +350,21 @@ async function execCommand(root: string, positionals: string[]): Promise<number>
   }
   const { projectPaths } = await import('../engine/project.js');
   const { LocalCache } = await import('../engine/cache/local-cache.js');
-  const { executeNode, readSpec } = await import('../engine/exec-node.js');
-  const { formatProgress } = await import('../engine/progress/logger.js');
   const { existsSync } = await import('node:fs');
   const paths = projectPaths(root);
   const cache = new LocalCache(paths.cacheDir);
   const specPath = cache.layout.spec(key as never);
   if (!existsSync(specPath)) throw new ConfigError(`no spec at ${specPath}; specs are written when a run dispatches the node`, `exec ${key}`);
+  return runSpec(paths.root, cache, specPath);
+}
+
+/** The single-node entry point shared by `exec <key>` and `exec --node`: run a written spec, report, exit code. */
+async function runSpec(root: string, cache: import('../engine/cache/local-cache.js').LocalCache, specPath: string): Promise<number> {
+  const { executeNode, readSpec } = await import('../engine/exec-node.js');
+  const { formatProgress } = await import('../engine/progress/logger.js');
   const spec = readSpec(specPath);
   const threads = Number(process.env.IWDL_THREADS) || availableParallelism();
-  const result = await executeNode(paths.root, cache, spec, {
+  const result = await executeNode(root, cache, spec, {
     threads,
     progressIntervalMs: 10_000,
     onProgress: (e) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${spec.node} ${formatProgress(e)}\n`),

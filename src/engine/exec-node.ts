@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { arch, availableParallelism, cpus, hostname, platform, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { LocalCache } from './cache/local-cache.js';
+import { ensureDir, type LocalCache } from './cache/local-cache.js';
 import type { MachineInfo, NodeRecord } from './cache/cache.js';
 import { isStageDefinition, type InputRef, type ProgressInfo, type StageContext } from './stage.js';
 import type { Digest, JsonObject, NodeKey, NodeName } from './types.js';
@@ -164,12 +164,6 @@ export function machineInfo(): MachineInfo {
   });
 }
 
-const madeDirs = new Set<string>();
-function ensureDir(dir: string): void {
-  if (madeDirs.has(dir)) return;
-  mkdirSync(dir, { recursive: true });
-  madeDirs.add(dir);
-}
 
 function firstLine(text: string): string {
   return (text || 'failed').split('\n')[0]!;

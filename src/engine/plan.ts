@@ -80,7 +80,16 @@ export function staleReasons(
   return reasons;
 }
 
-function summarize(nodes: string[]): string {
+/**
+ * Why a keyed node that is not served from the cache must run: the dry run
+ * and the real run give the same answer.
+ */
+export function runReasons(node: PreparedNode, entry: LockEntry | undefined, key: NodeKey, inputs: Record<string, InputDigest[]>): string[] {
+  const reasons = entry?.key === key ? ['outputs are not in the cache (deleted, or gc)'] : staleReasons(node, entry, inputs);
+  return reasons.length ? reasons : ['key changed (engine format or stage module path)'];
+}
+
+export function summarize(nodes: string[]): string {
   return nodes.length <= 3 ? nodes.join(', ') : `${nodes.slice(0, 3).join(', ')} and ${nodes.length - 3} more`;
 }
 

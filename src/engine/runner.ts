@@ -6,7 +6,7 @@ import { ConfigError } from './config/config-error.js';
 import type { NodeSpec } from './exec-node.js';
 import type { Executor } from './executors/executor.js';
 import { LockStore, lockEntry, readLock } from './lockfile.js';
-import { inputDigests, nodeKey, staleReasons } from './plan.js';
+import { inputDigests, nodeKey, runReasons, staleReasons, summarize } from './plan.js';
 import type { RunLogger } from './progress/logger.js';
 import { displayPathOf, type LoadedProject } from './project.js';
 import { acquireRunLock } from './run-lock.js';
@@ -132,19 +132,10 @@ export function planRun(project: LoadedProject, options: SelectOptions): NodeOut
       continue;
     }
     willRun.add(name);
-    const reasons =
-      verdict && !verdict.ok
-        ? [`cached output ${verdict.reason}: ${verdict.file} (${verdict.detail})`]
-        : entry?.key === key
-          ? ['outputs are not in the cache (deleted, or gc)']
-          : staleReasons(node, entry, inputs);
-    outcomes.push({ ...base, key, status: 'run', reasons: reasons.length ? reasons : ['key changed (engine format or stage module path)'] });
+    const reasons = verdict && !verdict.ok ? [`cached output ${verdict.reason}: ${verdict.file} (${verdict.detail})`] : runReasons(node, entry, key, inputs);
+    outcomes.push({ ...base, key, status: 'run', reasons });
   }
   return outcomes;
-}
-
-function summarize(nodes: string[]): string {
-  return nodes.length <= 3 ? nodes.join(', ') : `${nodes.slice(0, 3).join(', ')} and ${nodes.length - 3} more`;
 }
 
 /** Executes the selected part of the DAG, reusing the cache; updates pipeline.lock and artifacts/ on success. */
@@ -234,13 +225,7 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
         }
       }
       if (!pendingReasons.has(name)) {
-        const entry = lockStore.get()?.nodes[name];
-        const reasons = forced.has(name)
-          ? ['forced']
-          : entry?.key === key
-            ? ['outputs are not in the cache (deleted, or gc)']
-            : staleReasons(node, entry, inputs);
-        pendingReasons.set(name, reasons.length ? reasons : ['key changed (engine format or stage module path)']);
+        pendingReasons.set(name, forced.has(name) ? ['forced'] : runReasons(node, lockStore.get()?.nodes[name], key, inputs));
       }
       runQueue.push(name);
       if (!planning) pump();
