@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hashFile } from './integrity.js';
 
 /**
  * `provenance.json`, written by the download stage beside the raw files it
@@ -45,4 +46,14 @@ export function readProvenance(dir: string): Provenance | undefined {
   const p = JSON.parse(text) as Provenance;
   if (typeof p.format !== 'string' || typeof p.dataset !== 'string') throw new Error(`${join(dir, PROVENANCE_FILE)}: not a provenance record`);
   return p;
+}
+
+/** Size and SHA-256 of each written raw file, for the provenance record. */
+export async function describeFiles(dir: string, names: string[]): Promise<Provenance['files']> {
+  const files: Provenance['files'] = {};
+  for (const name of names) {
+    const { size, digests } = await hashFile(join(dir, name), ['sha256']);
+    files[name] = { size, sha256: digests.sha256! };
+  }
+  return files;
 }

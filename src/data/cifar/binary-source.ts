@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { extractTar } from '../archive.js';
 import { checksum, downloadFile, type DownloadProgress } from '../download.js';
-import { expectedHex, formatExpected, hashFile, verifyFile } from '../integrity.js';
-import type { Provenance } from '../provenance.js';
+import { expectedHex, formatExpected, verifyFile } from '../integrity.js';
+import { describeFiles, type Provenance } from '../provenance.js';
 import { binaryBatchNames, CIFAR10_BINARY, CIFAR10_BINARY_FORMAT, CIFAR10_CLASSES, IMAGE_BYTES, IMAGE_SIDE, TRAIN_BATCHES } from './constants.js';
 import { concatSets, type Cifar10, type DecodeOptions, type ImageSet } from './image-set.js';
 
@@ -103,11 +103,7 @@ export async function extractBinaryArchive(archive: string, rawDir: string, md5:
   const expected = expectedHex('md5', md5);
   const verified = await verifyFile(archive, expected, archive);
   const written = await extractTar(archive, rawDir, { members: binaryArchiveMembers() });
-  const files: Provenance['files'] = {};
-  for (const name of written) {
-    const { size, digests } = await hashFile(join(rawDir, name), ['sha256']);
-    files[name] = { size, sha256: digests.sha256! };
-  }
+  const files = await describeFiles(rawDir, written);
   return {
     provenance: {
       dataset: 'cifar10',

@@ -2,9 +2,9 @@ import { encode } from 'fast-png';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { extractTar } from '../archive.js';
-import { expectedSri, formatExpected, hashFile, verifyFile } from '../integrity.js';
+import { expectedSri, formatExpected, verifyFile } from '../integrity.js';
 import { decodeRgbPng } from '../png.js';
-import type { Provenance } from '../provenance.js';
+import { describeFiles, type Provenance } from '../provenance.js';
 import { CIFAR10_CLASSES, CIFAR10_PNG_FORMAT, IMAGE_BYTES, IMAGE_SIDE, PNG_LABEL_FILES, pngSheetNames, TRAIN_BATCHES } from './constants.js';
 import { concatSets, type Cifar10, type DecodeOptions, type ImageSet } from './image-set.js';
 import type { RawFetchResult } from './binary-source.js';
@@ -158,11 +158,7 @@ export async function extractNpmArchive(archive: string, rawDir: string, integri
   const expected = expectedSri(integrity);
   const verified = await verifyFile(archive, expected, archive);
   const written = await extractTar(archive, rawDir, { members: npmArchiveMembers() });
-  const files: Provenance['files'] = {};
-  for (const name of written) {
-    const { size, digests } = await hashFile(join(rawDir, name), ['sha256']);
-    files[name] = { size, sha256: digests.sha256! };
-  }
+  const files = await describeFiles(rawDir, written);
   return {
     provenance: {
       dataset: 'cifar10',
