@@ -215,7 +215,7 @@ async function runCommand(root: string, values: Values, jobs: number): Promise<n
     },
   });
   if (values.json) {
-    process.stdout.write(JSON.stringify(result.outcomes.map(({ node, stage, status, reasons, key, duration_s, log, error }) => ({ node, stage, status, reasons, key, duration_s, log, error })), null, 1) + '\n');
+    process.stdout.write(outcomeJson(result.outcomes));
   }
   if (result.exitCode === 130 && controller.signal.reason === 'SIGTERM') return 143;
   return result.exitCode;
@@ -266,8 +266,8 @@ async function auditCommand(root: string, values: Values, jobs: number): Promise
 
 type Project = Awaited<ReturnType<typeof load>>;
 
-function outcomeJson(outcomes: Array<{ node: string; stage: string; status: string; reasons: string[]; key?: string; duration_s?: number; log?: string; error?: string }>): string {
-  return JSON.stringify(outcomes.map(({ node, stage, status, reasons, key, duration_s, log, error }) => ({ node, stage, status, reasons, key, duration_s, log, error })), null, 1) + '\n';
+function outcomeJson(outcomes: Array<{ node: string; stage: string; status: string; reasons: string[]; key?: string; duration_s?: number; peak_rss_mb?: number; log?: string; error?: string }>): string {
+  return JSON.stringify(outcomes.map(({ node, stage, status, reasons, key, duration_s, peak_rss_mb, log, error }) => ({ node, stage, status, reasons, key, duration_s, peak_rss_mb, log, error })), null, 1) + '\n';
 }
 
 async function slurmRunCommand(project: Project, values: Values, jobs: number): Promise<number> {

@@ -135,10 +135,11 @@ export async function executeNode(projectRoot: string, cache: LocalCache, spec: 
       durationMs: performance.now() - started,
       host: hostname(),
       machine: machineInfo(),
+      peakRssMb: peakRssMb(),
     });
     if (hooks.flushMemos !== false) cache.flush();
     if (checkpointMade || existsSync(checkpointDir)) rmSync(checkpointDir, { recursive: true, force: true });
-    log(`# committed ${Object.keys(record.outputs.files).length} file(s) in ${((performance.now() - started) / 1000).toFixed(3)} s`);
+    log(`# committed ${Object.keys(record.outputs.files).length} file(s) in ${((performance.now() - started) / 1000).toFixed(3)} s; peak memory ${record.peakRssMb} MiB`);
     return { ok: true, record };
   } catch (err) {
     restore();
@@ -149,6 +150,11 @@ export async function executeNode(projectRoot: string, cache: LocalCache, spec: 
     closeSync(logFd);
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** Peak resident set size of this process so far, in MiB. */
+export function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
 let machine: MachineInfo | undefined;

@@ -19,6 +19,8 @@ export interface LockEntry {
   env: Record<string, string>;
   outputs: { digest: Digest; files: OutputManifest };
   duration_s: number;
+  /** Peak memory of the process that ran it (see NodeRecord.peakRssMb); absent in older locks. */
+  peak_rss_mb?: number;
 }
 
 export interface LockFile {
@@ -47,6 +49,7 @@ export function lockEntry(record: NodeRecord): LockEntry {
     env: record.env,
     outputs: record.outputs,
     duration_s: Math.round(record.durationMs) / 1000,
+    ...(record.peakRssMb !== undefined ? { peak_rss_mb: record.peakRssMb } : {}),
   };
 }
 

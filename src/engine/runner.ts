@@ -22,6 +22,8 @@ export interface NodeOutcome {
   reasons: string[];
   key?: NodeKey;
   duration_s?: number;
+  /** Peak memory (MiB) of the worker that ran it, as of its end. */
+  peak_rss_mb?: number;
   log?: string;
   error?: string;
 }
@@ -289,9 +291,9 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
         cache.remember(result.learned);
         records.set(name, result.record);
         fullRecords.set(name, result.record);
-        outcomes.set(name, { node: name, stage: node.def.stage, status: 'ran', reasons, key, duration_s: result.record.durationMs / 1000 });
+        outcomes.set(name, { node: name, stage: node.def.stage, status: 'ran', reasons, key, duration_s: result.record.durationMs / 1000, peak_rss_mb: result.record.peakRssMb });
         artifacts.link(name, cache.viewDir(key));
-        logger.finished(name, result.record.durationMs);
+        logger.finished(name, result.record.durationMs, result.record.peakRssMb);
         settle(name);
       } else if (cancelled) {
         outcomes.set(name, { node: name, stage: node.def.stage, status: 'cancelled', reasons, key });

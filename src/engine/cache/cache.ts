@@ -21,6 +21,13 @@ export interface NodeRecord extends NodeSummary {
   host: string;
   /** Where it ran, to explain a difference found by an audit. Not part of the key. */
   machine?: MachineInfo;
+  /**
+   * Peak resident memory (MiB) of the process that ran the node, measured
+   * when it finished. A pool worker is reused and its high-water mark never
+   * falls (wasm memory only grows), so this is the worker's peak so far:
+   * exactly what must fit in a machine or a Slurm `mem` request.
+   */
+  peakRssMb?: number;
 }
 
 export interface MachineInfo {

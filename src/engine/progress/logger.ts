@@ -24,7 +24,8 @@ export interface RunLogger {
   reused(node: NodeName): void;
   started(node: NodeName): void;
   progress(node: NodeName, event: ProgressEvent): void;
-  finished(node: NodeName, durationMs: number): void;
+  /** `peakRssMb`: the peak memory of the process that ran it, when known. */
+  finished(node: NodeName, durationMs: number, peakRssMb?: number): void;
   failed(node: NodeName, error: string, logPath: string, tail: string[]): void;
   skipped(node: NodeName, because: NodeName): void;
   done(summary: RunSummary): void;
@@ -38,6 +39,11 @@ export function formatDuration(ms: number): string {
   const m = Math.floor(s / 60);
   if (m < 60) return `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** " · 312 MiB", or nothing when unknown. */
+export function formatMemory(peakRssMb: number | undefined): string {
+  return peakRssMb === undefined ? '' : ` · ${peakRssMb >= 1024 ? `${(peakRssMb / 1024).toFixed(2)} GiB` : `${peakRssMb} MiB`}`;
 }
 
 export function formatProgress(event: ProgressEvent): string {

@@ -1,6 +1,6 @@
 import type { ProgressEvent } from '../exec-node.js';
 import type { NodeName } from '../types.js';
-import { EtaEstimator, formatDuration, formatProgress, type RunLogger, type RunSummary } from './logger.js';
+import { EtaEstimator, formatDuration, formatMemory, formatProgress, type RunLogger, type RunSummary } from './logger.js';
 
 /** Timestamped lines for CI logs and pipes: no cursor movement, progress at most every `progressEveryMs` per node. */
 export class PlainLogger implements RunLogger {
@@ -52,12 +52,12 @@ export class PlainLogger implements RunLogger {
     this.lastProgress.set(node, now);
     this.line(`  ${node} ${formatProgress(event)}`);
   }
-  finished(node: NodeName, durationMs: number): void {
+  finished(node: NodeName, durationMs: number, peakRssMb?: number): void {
     this.done_++;
     this.eta.finish(node, durationMs);
     this.lastProgress.delete(node);
     const eta = this.eta.remaining();
-    this.line(`✓ ${node} ${formatDuration(durationMs)} [${this.done_}/${this.total}${eta !== undefined && this.done_ < this.total ? `, ETA ${formatDuration(eta * 1000)}` : ''}]`);
+    this.line(`✓ ${node} ${formatDuration(durationMs)}${formatMemory(peakRssMb)} [${this.done_}/${this.total}${eta !== undefined && this.done_ < this.total ? `, ETA ${formatDuration(eta * 1000)}` : ''}]`);
   }
   failed(node: NodeName, error: string, logPath: string, tail: string[]): void {
     this.done_++;

@@ -1,7 +1,7 @@
 import { createLogUpdate } from 'log-update';
 import type { ProgressEvent } from '../exec-node.js';
 import type { NodeName } from '../types.js';
-import { EtaEstimator, formatDuration, formatProgress, type RunLogger, type RunSummary } from './logger.js';
+import { EtaEstimator, formatDuration, formatMemory, formatProgress, type RunLogger, type RunSummary } from './logger.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -82,11 +82,11 @@ export class TtyLogger implements RunLogger {
     const state = this.running.get(node);
     if (state) state.event = event;
   }
-  finished(node: NodeName, durationMs: number): void {
+  finished(node: NodeName, durationMs: number, peakRssMb?: number): void {
     this.running.delete(node);
     this.finishedCount++;
     this.eta.finish(node, durationMs);
-    this.print(`✓ ${node} ${formatDuration(durationMs)}`);
+    this.print(`✓ ${node} ${formatDuration(durationMs)}${formatMemory(peakRssMb)}`);
   }
   failed(node: NodeName, error: string, logPath: string, tail: string[]): void {
     this.running.delete(node);
