@@ -157,6 +157,7 @@ export function computeClaims(data: FigureData, profile: string): Claim[] {
     restores(data, 'l2-restores', 'L2 regularization restores some effect of the weights', ['fig4', 'figA3'], 'catdog-l2', 'catdog', true),
     restores(data, 'bn-restores', 'Batch normalization restores some effect of the weights (ResNet)', ['figA5'], 'resnet-bn', 'resnet-nobn', true),
     restores(data, 'dropout-no-effect', 'Dropout does not restore an effect of the weights', ['fig4', 'figA4'], 'catdog-dropout', 'catdog', false),
+    restores(data, 'l2-over-dropout', 'L2 regularization keeps more of the effect of the weights than dropout', ['fig4'], 'catdog-l2', 'catdog-dropout', true),
     ...imbalance(data),
     ...agreement(data),
     accuracy(data, profile),

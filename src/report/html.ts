@@ -140,6 +140,7 @@ ${r.assets.map((a) => `<script src="${esc(a)}"></script>`).join('\n')}
 <p class="meta">profile <code>${esc(r.profile)}</code> · backends ${r.backends.map((b) => `<code>${esc(b)}</code>`).join(', ') || '—'} · ${r.figures.length} figures</p>
 <nav>${r.figures.map((f) => `<a href="#${esc(f.id)}">${esc(f.title)}</a>`).join('')}<a href="#claims">claims</a><a href="#dag">DAG</a></nav>
 <h2 id="claims">Claims</h2>
+${claimsIntro(r.profile, r.claims)}
 <table><thead><tr><th>finding of the paper</th><th>figures</th><th>this run measured</th><th>verdict</th><th>rule</th></tr></thead><tbody>
 ${claims}
 </tbody></table>
@@ -169,4 +170,23 @@ ${timing}
 </script>
 </body></html>
 `;
+}
+
+/**
+ * What the verdicts mean at this scale. A smaller profile shrinks data,
+ * widths, epochs and grids, so a finding may not show; the table reports
+ * what was measured rather than a verdict tuned to agree with the paper.
+ */
+function claimsIntro(profile: string, claims: Claim[]): string {
+  const count = (v: string) => claims.filter((c) => c.verdict === v).length;
+  const notShown = claims.filter((c) => c.verdict === 'not reproduced' || c.verdict === 'inconclusive');
+  const summary = `${count('reproduced')} of ${claims.length} findings reproduced, ${count('not reproduced')} not reproduced, ${count('inconclusive')} inconclusive, ${count('not measured') + count('not comparable')} not measured or not comparable at this scale.`;
+  const scale =
+    profile === 'paper'
+      ? "Measured at the paper's protocol (profile <code>paper</code>)."
+      : `Measured at the reduced scale of profile <code>${esc(profile)}</code> (smaller training sets, narrower networks, fewer epochs, weights and seeds; see <code>pipeline.yaml</code>), not at the paper's protocol.`;
+  const caveat = notShown.length
+    ? ` Not shown at this scale: ${notShown.map((c) => esc(c.claim)).join('; ')}. These are reported as measured; the data were not tuned to make them show.`
+    : '';
+  return `<p class="claims-summary">${scale} ${summary}${caveat}</p>`;
 }
