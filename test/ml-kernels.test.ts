@@ -216,6 +216,32 @@ describe('wasm training kernels agree with the cpu backend', () => {
     tf.dispose([a, b]);
   });
 
+  test('every kernel path frees what it allocates (backend data count returns to where it was)', async () => {
+    // A 4-D attention product once kept its [batch, m, n] intermediate alive
+    // (a reference-count leak invisible to tf.memory()), growing the wasm
+    // heap to its 4 GB limit within a few epochs of the MRPC Transformer.
+    await tf.setBackend('wasm');
+    registerWasmTrainingKernels();
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const cases: Array<[number[], number[], boolean, boolean]> = [
+      [[4, 3, 64, 8], [4, 3, 64, 8], false, true], // Q K^T (views)
+      [[4, 3, 64, 64], [4, 3, 64, 8], false, false], // P V (views)
+      [[4, 3, 64, 8], [4, 3, 64, 64], true, false],
+      [[2, 96, 128], [128, 64], false, false], // batch folded into rows
+      [[96, 128], [96, 64], true, false], // dense-layer gradients
+      [[96, 128], [64, 128], false, true],
+      [[16, 1024], [1024, 256], false, false], // fresh wide weight
+    ];
+    for (const [sa, sb, tA, tB] of cases) {
+      const a = tf.tensor(rand(sa, 360), sa);
+      const b = tf.tensor(rand(sb, 361), sb);
+      const base = backend.numDataIds();
+      for (let i = 0; i < 3; i++) tf.tidy(() => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, tA, tB).dataSync());
+      assert.equal(backend.numDataIds(), base, `matMul ${JSON.stringify([sa, sb, tA, tB])} leaked backend data`);
+      tf.dispose([a, b]);
+    }
+  });
+
   test('MaxPoolGrad (incl. ties, all-negative windows, -Infinity)', async () => {
     const cases: Array<[number[], number | [number, number], number | [number, number], 'same' | 'valid']> = [
       [[2, 8, 8, 3], 2, 2, 'valid'], // the paper CNN's pooling
