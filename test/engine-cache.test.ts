@@ -35,6 +35,8 @@ describe('caching and invalidation', () => {
     assert.deepEqual(Object.keys(lock.nodes['train@w1-s1'].outputs.files), ['metrics/result.json']);
     assert.deepEqual(lock.nodes['train@w1-s1'].params, { seed: 1, weight: 1 });
     assert.ok(lock.nodes['train@w1-s1'].code['stages/lib/math.mjs'], 'transitive imports are fingerprinted');
+    const rss = lock.nodes['train@w1-s1'].peak_rss_mb;
+    assert.ok(Number.isInteger(rss) && rss > 10 && rss < 4096, `peak memory recorded in MiB: ${rss}`);
     assert.match(p.read(`cache/logs/${lock.nodes['train@w1-s1'].key}.log`), /training train@w1-s1/);
   });
 

@@ -95,8 +95,8 @@ describe('progress display', () => {
     await new Promise((r) => setTimeout(r, 300));
     assert.match(out, /0\/2 nodes · 1 running · 3 cached/);
     assert.match(out, /train@cnn-w0\.5-s1 {2}37\/200 \(18%\) epoch=37 loss=0\.41/);
-    logger.finished(n, 1500);
-    assert.match(out, /✓ train@cnn-w0\.5-s1 1\.5s/);
+    logger.finished(n, 1500, 312);
+    assert.match(out, /✓ train@cnn-w0\.5-s1 1\.5s · 312 MiB/);
     logger.done({ ran: 1, cached: 3, failed: 0, skipped: 0, cancelled: false, elapsedMs: 2000 });
     assert.match(out, /done: 1 ran, 3 cached, 0 failed, 0 skipped in 2\.0s/);
   });
