@@ -21,9 +21,13 @@ if (!haveSlurm && process.env.CI) throw new Error('Slurm is not installed: .ci/r
 
 const PORTS = { IWDL_SLURMCTLD_PORT: '6917', IWDL_SLURMD_PORT: '6918' };
 
+/** A lock without what measures the run rather than its results: wall time and peak memory. */
 function withoutDurations(lockText: string): unknown {
   const lock = JSON.parse(lockText);
-  for (const n of Object.values(lock.nodes) as Array<Record<string, unknown>>) delete n.duration_s;
+  for (const n of Object.values(lock.nodes) as Array<Record<string, unknown>>) {
+    delete n.duration_s;
+    delete n.peak_rss_mb;
+  }
   return lock;
 }
 
