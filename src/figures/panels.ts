@@ -54,9 +54,35 @@ export function noData(title: string, message: string): Spec {
   };
 }
 
-/** A color scale over labelled series values, in numeric order. */
-function seriesColor(values: number[], label: (v: number) => string, title: string, scheme = 'spectral'): Spec {
-  return { field: 'series', type: 'ordinal', title, scale: { domain: values.map(label), scheme }, legend: { columns: values.length > 9 ? 2 : 1 } };
+/**
+ * A color scale over labelled series values, in numeric order: red below
+ * the middle value, near-black at it, blue above. (Vega's diverging schemes
+ * put a pale yellow or white in the middle, which made the unweighted model,
+ * the reference every other line is read against, the hardest to see.)
+ */
+function seriesColor(values: number[], label: (v: number) => string, title: string): Spec {
+  return { field: 'series', type: 'ordinal', title, scale: { domain: values.map(label), range: divergingColors(values.length) }, legend: { columns: values.length > 9 ? 2 : 1, symbolOpacity: 1 } };
+}
+
+const ANCHORS: Array<[number, number, number]> = [
+  [178, 24, 43], // dark red
+  [244, 109, 67], // orange
+  [40, 40, 40], // near-black
+  [116, 173, 209], // light blue
+  [33, 102, 172], // dark blue
+];
+
+/** n colors from dark red through near-black to dark blue, evenly spaced. */
+export function divergingColors(n: number): string[] {
+  const hex = (v: number) => Math.round(v).toString(16).padStart(2, '0');
+  return Array.from({ length: n }, (_, i) => {
+    const t = n === 1 ? 0.5 : i / (n - 1);
+    const x = t * (ANCHORS.length - 1);
+    const k = Math.min(Math.floor(x), ANCHORS.length - 2);
+    const f = x - k;
+    const [a, b] = [ANCHORS[k]!, ANCHORS[k + 1]!];
+    return `#${hex(a[0] + f * (b[0] - a[0]))}${hex(a[1] + f * (b[1] - a[1]))}${hex(a[2] + f * (b[2] - a[2]))}`;
+  });
 }
 
 export interface EpochPanelOptions {
@@ -132,8 +158,8 @@ export function finalPanel(final: Row[], o: FinalPanelOptions): Spec {
     axis: { labelExpr: "datum.value >= 1 ? format(datum.value, '~g') : '2^' + format(log(datum.value) / LN2, 'd')", tickCount: 6 },
   };
   const y = { type: 'quantitative', title: o.yTitle, scale: { domain: [0, 1] } };
-  const color = { field: 'set', type: 'nominal', title: 'evaluated on', scale: { domain: sets.map((s) => EVAL_SET_LABELS[s] ?? s), range: ['#1f77b4', '#ff7f0e', '#7f7f7f'] } };
-  const detail = o.dash ? { strokeDash: { field: 'dash', type: 'nominal', title: o.dashTitle ?? o.dash } } : {};
+  const color = { field: 'set', type: 'nominal', title: 'evaluated on', scale: { domain: sets.map((s) => EVAL_SET_LABELS[s] ?? s), range: ['#1f77b4', '#ff7f0e', '#7f7f7f'] }, legend: { symbolOpacity: 1 } };
+  const detail = o.dash ? { strokeDash: { field: 'dash', type: 'nominal', title: o.dashTitle ?? o.dash, legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 400, encode: { symbols: { update: { stroke: { value: '#444444' } } } } } } } : {};
   return {
     title: o.title,
     width: PANEL.width,
