@@ -83,6 +83,20 @@ describe('progress display', () => {
     assert.equal(Math.round(eta.remaining()!), 7);
   });
 
+  test('an ETA that guesses a stage from other stages says so (~)', () => {
+    const eta = new EtaEstimator(1);
+    const fast = 'prep@a' as NodeName;
+    const slow = ['train@a', 'train@b'] as NodeName[];
+    eta.plan([fast, ...slow], new Map());
+    eta.start(fast);
+    eta.finish(fast, 1000);
+    assert.equal(eta.label(), 'ETA ~2.0s', 'train is guessed from prep');
+    eta.start(slow[0]!);
+    eta.progress(slow[0]!, 1, 10);
+    assert.ok(!eta.rough(), 'a running train node reporting progress times its stage');
+    assert.match(eta.label(), /^ETA \d/);
+  });
+
   test('a terminal shows running nodes with their progress and scrolls finished ones', async () => {
     const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 120, rows: 40 }) as unknown as NodeJS.WriteStream;
     let out = '';

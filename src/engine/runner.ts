@@ -239,10 +239,25 @@ export async function runPipeline(project: LoadedProject, options: RunOptions): 
 
     // Everything not yet settled will (probably) run; some may turn out cached once inputs are known.
     const toRun = targets.filter((n) => !outcomes.has(n));
+    // Expected seconds per node: its own time in the last run, else (a node
+    // new to the grid, e.g. a weight just added to pipeline.yaml) the mean of
+    // its stage's nodes in that run.
     const estimates = new Map<NodeName, number>();
+    const lockNodes = lockStore.get()?.nodes ?? {};
+    const stageMeans = new Map<string, number>();
     for (const n of toRun) {
-      const d = lockStore.get()?.nodes[n]?.duration_s;
-      if (d !== undefined) estimates.set(n, d);
+      const d = lockNodes[n]?.duration_s;
+      if (d !== undefined) {
+        estimates.set(n, d);
+        continue;
+      }
+      const stage = project.nodes.get(n)!.def.stage;
+      if (!stageMeans.has(stage)) {
+        const ds = Object.values(lockNodes).filter((e) => e.stage === stage).map((e) => e.duration_s);
+        stageMeans.set(stage, ds.length ? ds.reduce((a, b) => a + b, 0) / ds.length : NaN);
+      }
+      const m = stageMeans.get(stage)!;
+      if (!Number.isNaN(m)) estimates.set(n, m);
     }
     logger.planned(toRun, cachedCount, estimates);
 

@@ -107,15 +107,33 @@ export class EtaEstimator {
     this.fraction.delete(node);
   }
 
-  private cached: { at: number; value: number | undefined } | undefined;
+  private cached: { at: number; value: number | undefined; rough: boolean } | undefined;
+  private roughNow = false;
 
   /** Seconds, or undefined when nothing is known yet. Between node events, recomputed at most every 250 ms: it walks every pending node. */
   remaining(): number | undefined {
     const at = performance.now();
     if (this.cached && at - this.cached.at < 250) return this.cached.value;
+    this.roughNow = false;
     const value = this.compute();
-    this.cached = { at, value };
+    this.cached = { at, value, rough: this.roughNow };
     return value;
+  }
+
+  /**
+   * Whether the last estimate guessed some node from other stages' times
+   * (no earlier run, nothing of its stage finished or reporting progress):
+   * on a first run the cheap early stages say little about the later ones.
+   */
+  rough(): boolean {
+    this.remaining();
+    return this.cached?.rough ?? false;
+  }
+
+  /** "ETA 3m10s", "ETA ~3m10s" when rough, or '' when unknown. */
+  label(): string {
+    const eta = this.remaining();
+    return eta === undefined ? '' : `ETA ${this.rough() ? '~' : ''}${formatDuration(eta * 1000)}`;
   }
 
   private compute(): number | undefined {
@@ -148,6 +166,7 @@ export class EtaEstimator {
       }
       const est = known ?? stageMean(stage) ?? mean(projected.get(stage)) ?? allMean;
       if (est === undefined) return undefined;
+      if (known === undefined && stageMean(stage) === undefined && projected.get(stage) === undefined) this.roughNow = true;
       total += started === undefined ? est : Math.max(est - (now - started) / 1000, 0);
     }
     return total / Math.max(1, Math.min(this.parallelism, this.pending.size || 1));

@@ -56,8 +56,8 @@ export class PlainLogger implements RunLogger {
     this.done_++;
     this.eta.finish(node, durationMs);
     this.lastProgress.delete(node);
-    const eta = this.eta.remaining();
-    this.line(`✓ ${node} ${formatDuration(durationMs)}${formatMemory(peakRssMb)} [${this.done_}/${this.total}${eta !== undefined && this.done_ < this.total ? `, ETA ${formatDuration(eta * 1000)}` : ''}]`);
+    const eta = this.eta.label();
+    this.line(`✓ ${node} ${formatDuration(durationMs)}${formatMemory(peakRssMb)} [${this.done_}/${this.total}${eta && this.done_ < this.total ? `, ${eta}` : ''}]`);
   }
   failed(node: NodeName, error: string, logPath: string, tail: string[]): void {
     this.done_++;

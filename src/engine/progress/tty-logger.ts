@@ -43,9 +43,9 @@ export class TtyLogger implements RunLogger {
     const width = this.stream.columns || 100;
     const done = this.finishedCount + this.failedCount;
     const bar = progressBar(this.total ? done / this.total : 0, 24);
-    const eta = this.eta.remaining();
+    const eta = this.eta.label();
     const lines = [
-      `${bar} ${done}/${this.total} nodes · ${this.running.size} running · ${this.cachedCount} cached${this.failedCount ? ` · ${this.failedCount} failed` : ''} · ${formatDuration(performance.now() - this.runStart)}${eta !== undefined && done < this.total ? ` · ETA ${formatDuration(eta * 1000)}` : ''}`,
+      `${bar} ${done}/${this.total} nodes · ${this.running.size} running · ${this.cachedCount} cached${this.failedCount ? ` · ${this.failedCount} failed` : ''} · ${formatDuration(performance.now() - this.runStart)}${eta && done < this.total ? ` · ${eta}` : ''}`,
     ];
     const spin = SPINNER[this.frame % SPINNER.length];
     for (const [node, state] of this.running) {
