@@ -18,7 +18,7 @@
  * which the cost model counts too. Tiny products stay on the original kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { KernelScope, type TensorInfo, type WasmBackendLike, sizeOf } from './util.js';
+import { KernelScope, type TensorInfo, type WasmBackendLike, original, sizeOf } from './util.js';
 
 /** Below this many multiply-adds per matrix, the original kernel is as fast. */
 export const XNN_MIN_MACS = 8192;
@@ -89,6 +89,8 @@ export function batchMatMul({ inputs, backend, attrs }: BatchMatMulArgs): Tensor
       const b3 = s.reshape(b, [batchB, tB ? n : k, tB ? k : n]);
       const aP = tA ? s.transpose(a3, [0, 2, 1]) : a3; // [batchA, m, k]
       const bP = tB ? s.transpose(b3, [0, 2, 1]) : b3; // [batchB, k, n]
+      // batchedOnViews' result is an intermediate too: the reshape shares
+      // its data, and only the reshaped tensor may outlive this scope.
       return s.keep(s.reshape(s.track(batchedOnViews(backend, views, aP, bP, batch, m, k, n)), outShape));
     }
     return s.keep(s.runOriginal('BatchMatMul', { a, b }, { transposeA: tA, transposeB: tB }));
@@ -177,41 +179,18 @@ interface ViewSupport {
   view(offset: number, shape: number[]): TensorInfo;
   /** Unregisters a view without freeing its memory. */
   release(t: TensorInfo): void;
-  /**
-   * wasm's C++ BatchMatMul on registered tensors: out[1,m,n] = a[1,m,k] @
-   * b[1,k,n] (one XNNPACK product), writing into `out` as it is, so that the
-   * caller can pass a view into a larger result.
-   */
-  matmul(a: TensorInfo, b: TensorInfo, out: TensorInfo): void;
 }
-
-type CwrappedMatMul = (aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, tA: number, tB: number, outId: number) => void;
-const cwrapped = new WeakMap<object, CwrappedMatMul>();
 
 function viewSupport(backend: WasmBackendLike): ViewSupport | null {
   const b = backend as unknown as {
     dataIdMap?: { get(id: object): { id: number; memoryOffset: number } | undefined; delete(id: object): boolean };
-    wasm?: { tfjs?: { disposeData?(id: number): void }; cwrap?(name: string, ret: null, args: string[]): CwrappedMatMul };
+    wasm?: { tfjs?: { disposeData?(id: number): void } };
     makeOutput(shape: number[], dtype: string, memoryOffset?: number): TensorInfo;
   };
   const map = b.dataIdMap;
   const dispose = b.wasm?.tfjs?.disposeData;
-  const wasm = b.wasm;
-  if (!map || typeof map.get !== 'function' || typeof dispose !== 'function' || typeof wasm?.cwrap !== 'function') return null;
-  let fn = cwrapped.get(wasm);
-  if (!fn) {
-    // The same binding wasm's own BatchMatMul kernel makes in its setup.
-    fn = wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
-    cwrapped.set(wasm, fn);
-  }
-  const idOf = (t: TensorInfo): number => {
-    const d = map.get(t.dataId);
-    if (!d) throw new Error('BatchMatMul: tensor not on the wasm heap');
-    return d.id;
-  };
-  const shapeBytes = (shape: number[]) => new Uint8Array(new Int32Array(shape).buffer);
+  if (!map || typeof map.get !== 'function' || typeof dispose !== 'function') return null;
   return {
-    matmul: (x, y, out) => fn(idOf(x), shapeBytes(x.shape), 3, idOf(y), shapeBytes(y.shape), 3, 0, 0, idOf(out)),
     offsetOf: (t) => {
       const d = map.get(t.dataId);
       if (!d) throw new Error('BatchMatMul: tensor not on the wasm heap');
@@ -230,10 +209,7 @@ function viewSupport(backend: WasmBackendLike): ViewSupport | null {
 /**
  * out[i] = a[min(i, batchA-1)] @ b[min(i, batchB-1)] for row-major a
  * [batchA, m, k] and b [batchB, k, n]: one XNNPACK product per matrix on
- * views of a, b and out, so nothing is allocated or copied per matrix. (An
- * earlier version let each product allocate its own result and copied it
- * into out; the many small allocations between large ones fragmented the
- * wasm heap until it hit 4 GB on the MRPC Transformer.)
+ * views of a and b (no copies in), each result copied into out.
  */
 function batchedOnViews(
   backend: WasmBackendLike,
@@ -248,29 +224,38 @@ function batchedOnViews(
   const batchA = a.shape[0]!;
   const batchB = b.shape[0]!;
   const out = backend.makeOutput([batch, m, n], 'float32');
+  const mm = original('BatchMatMul');
   const aOff = views.offsetOf(a);
   const bOff = views.offsetOf(b);
-  const oOff = views.offsetOf(out);
-  const shared = batchB === 1 ? views.view(bOff, [1, k, n]) : null; // broadcast operand: one view (and one packing)
+  const shared = new Map<number, TensorInfo>(); // broadcast operand: one view (and one packing)
   try {
     for (let i = 0; i < batch; i++) {
       const ia = Math.min(i, batchA - 1);
+      const ib = Math.min(i, batchB - 1);
       const av = views.view(aOff + 4 * ia * m * k, [1, m, k]);
-      const bv = shared ?? views.view(bOff + 4 * i * k * n, [1, k, n]);
-      const ov = views.view(oOff + 4 * i * m * n, [1, m, n]);
+      let bv = batchB === 1 ? shared.get(0) : undefined;
+      if (!bv) {
+        bv = views.view(bOff + 4 * ib * k * n, [1, k, n]);
+        if (batchB === 1) shared.set(0, bv);
+      }
+      let prod: TensorInfo | null = null;
       try {
-        views.matmul(av, bv, ov);
+        prod = mm({ inputs: { a: av, b: bv }, backend, attrs: NO_T }) as TensorInfo;
+        // Views of the heap only now: allocations may have grown it.
+        const src = backend.typedArrayFromHeap(prod) as Float32Array;
+        const dst = backend.typedArrayFromHeap(out) as Float32Array;
+        dst.set(src, i * m * n);
       } finally {
+        if (prod) backend.disposeData(prod.dataId);
         views.release(av);
-        views.release(ov);
-        if (!shared) views.release(bv);
+        if (batchB !== 1) views.release(bv);
       }
     }
   } catch (e) {
     backend.disposeData(out.dataId);
     throw e;
   } finally {
-    if (shared) views.release(shared);
+    for (const v of shared.values()) views.release(v);
   }
   return out;
 }
